@@ -1,0 +1,13 @@
+"""fastgmm: Gaussian Mixture Models fitted by EM with fused, parallel Numba kernels.
+
+Importing fastgmm compiles nothing: kernels are compiled on first use and
+cached on disk.
+"""
+
+from ._estimator import GaussianMixture
+from ._kmeans import KMeans
+from ._validation import ConvergenceWarning, NotFittedError
+
+__version__ = "0.1.0"
+
+__all__ = ["ConvergenceWarning", "GaussianMixture", "KMeans", "NotFittedError", "__version__"]

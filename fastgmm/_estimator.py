@@ -1,0 +1,578 @@
+"""GaussianMixture: the thin estimator that orchestrates EM over the kernels."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ._backend import backend_module, gmm_ops
+from ._base import ParamsMixin
+from ._covariance import (
+    ILL_DEFINED_MESSAGE,
+    covariance_shape,
+    covariances_from_cholesky,
+    n_parameters,
+    precision_cholesky_from_precisions,
+    precisions_from_cholesky,
+    sxx_shape,
+)
+from ._kmeans import KMeans, kmeans_plusplus_centers
+from ._validation import (
+    ConvergenceWarning,
+    check_means,
+    check_params,
+    check_precisions,
+    check_random_state,
+    check_sample_weight,
+    check_weights,
+    check_X,
+)
+
+#: Rows per Python-level block when initial responsibilities are built (init only).
+_INIT_BLOCK = 8192
+
+
+class GaussianMixture(ParamsMixin):
+    """Gaussian mixture model fitted by expectation-maximisation on Numba kernels.
+
+    A drop-in for :class:`sklearn.mixture.GaussianMixture` (same parameters,
+    attributes and methods), whose EM iteration is one fused, blocked, parallel
+    pass over the data: no ``n_samples x n_components`` array exists during
+    ``fit``, and results do not depend on the number of threads.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of mixture components.
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+        Each component has its own general covariance (``full``), all share one
+        (``tied``), each has a diagonal one (``diag``) or a single variance (``spherical``).
+    tol : float, default=1e-3
+        Stop when the per-sample average log-likelihood (the lower bound) changes
+        by less than ``tol``.
+    reg_covar : float, default=1e-6
+        Added to the diagonal of every covariance, keeping it positive definite.
+    max_iter : int, default=100
+        Maximum EM iterations per initialisation.
+    n_init : int, default=1
+        Number of initialisations; the one with the best lower bound is kept.
+    init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default="kmeans"
+        How the initial responsibilities are chosen: k-means labels, k-means++
+        seeds, random responsibilities, or random data points as means.
+    weights_init : array-like of shape (n_components,), default=None
+        Initial weights (must sum to 1).
+    means_init : array-like of shape (n_components, n_features), default=None
+        Initial means.
+    precisions_init : array-like, default=None
+        Initial precisions (inverse covariances), shaped like ``precisions_``.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation (and of :meth:`sample`).
+    warm_start : bool, default=False
+        Start the next ``fit`` from the current parameters (``n_init`` ignored then).
+    verbose : int, default=0
+        1 prints each initialisation and every ``verbose_interval``-th iteration;
+        2 adds time, lower bound and its change.
+    verbose_interval : int, default=10
+        Iterations between two verbose lines.
+    backend : {"numba", "numpy"}, default="numba"
+        ``"numpy"`` runs the same algorithm on the pure-NumPy twin (for
+        comparisons and debugging).
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+    means_ : ndarray of shape (n_components, n_features)
+    covariances_ : ndarray
+        (n_components, n_features, n_features) if full, (n_features, n_features)
+        if tied, (n_components, n_features) if diag, (n_components,) if spherical.
+    precisions_ : ndarray
+        Inverses of ``covariances_``, same shapes.
+    precisions_cholesky_ : ndarray
+        Upper-triangular ``U`` with ``precisions_ = U @ U.T`` (same shapes).
+    converged_ : bool
+    n_iter_ : int
+        EM iterations of the best initialisation.
+    lower_bound_ : float
+        Per-sample average log-likelihood of the best initialisation at its last iteration.
+    lower_bounds_ : list of float
+        ``lower_bound`` at every iteration of the best initialisation.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastgmm import GaussianMixture
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+    >>> gm = GaussianMixture(n_components=2, random_state=0).fit(X)
+    >>> np.round(np.sort(gm.means_[:, 0]), 3)
+    array([ 1., 10.])
+    """
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        covariance_type: str = "full",
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        max_iter: int = 100,
+        n_init: int = 1,
+        init_params: str = "kmeans",
+        weights_init: Any = None,
+        means_init: Any = None,
+        precisions_init: Any = None,
+        random_state: Any = None,
+        warm_start: bool = False,
+        verbose: int = 0,
+        verbose_interval: int = 10,
+        backend: str = "numba",
+    ) -> None:
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.backend = backend
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GaussianMixture:
+        """Estimate the model parameters with EM.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            float32 data stays float32 (statistics are accumulated in float64).
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of every sample (an integer weight counts as that
+            many repeated rows).
+
+        Returns
+        -------
+        self : GaussianMixture
+        """
+        self._fit(X, sample_weight)
+        return self
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit, then return the most probable component of every sample.
+
+        Equal to ``fit(X).predict(X)`` for any ``max_iter``, ``tol`` and seed.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        X = self._fit(X, sample_weight)
+        return self._predict_validated(X)
+
+    def _fit(self, X: Any, sample_weight: Any) -> np.ndarray:
+        check_params(self)
+        X = check_X(X, min_samples=self.n_components)
+        n_samples, n_features = X.shape
+        sw = check_sample_weight(sample_weight, n_samples)
+        self._check_init_arrays(n_features)
+
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        n_init = self.n_init if do_init else 1
+        random_state = check_random_state(self.random_state)
+        ops = gmm_ops(self.backend, self.covariance_type)
+        total_weight = float(n_samples if sw.shape[0] == 0 else sw.sum())
+
+        max_lower_bound = -np.inf
+        best_params = None
+        best_n_iter = 0
+        best_lower_bounds: list[float] = []
+        best_converged = False
+        for init in range(n_init):
+            self._verbose_init_begin(init)
+            if do_init:
+                params = self._initial_parameters(X, sw, random_state)
+            else:
+                params = self._current_parameters()
+            lower_bound = -np.inf if do_init else self.lower_bound_
+            lower_bounds: list[float] = []
+            converged = False
+            n_iter = 0
+            for n_iter in range(1, self.max_iter + 1):  # noqa: B007
+                prev_lower_bound = lower_bound
+                log_lik, params = self._em_step(ops, X, sw, params)
+                lower_bound = log_lik / total_weight
+                lower_bounds.append(lower_bound)
+                change = lower_bound - prev_lower_bound
+                self._verbose_iter_end(n_iter, lower_bound, change)
+                if abs(change) < self.tol:
+                    converged = True
+                    break
+            if self.max_iter > 0:
+                self._verbose_init_end(lower_bound, converged)
+            if best_params is None or lower_bound > max_lower_bound or max_lower_bound == -np.inf:
+                max_lower_bound = lower_bound if self.max_iter > 0 else -np.inf
+                best_params = params
+                best_n_iter = n_iter
+                best_lower_bounds = lower_bounds
+                best_converged = converged
+
+        if not best_converged and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        self._set_parameters(best_params, X.dtype)
+        self.converged_ = best_converged
+        self.n_iter_ = best_n_iter
+        self.lower_bound_ = max_lower_bound
+        self.lower_bounds_ = best_lower_bounds
+        self.n_features_in_ = n_features
+        return X
+
+    def _em_step(self, ops, X, sw, params):
+        """One fused E+M pass: returns (weighted log-likelihood sum, new parameters)."""
+        weights, means, _, prec_chol = params
+        n_components, n_features = means.shape
+        cov = self.covariance_type
+        nk = np.empty(n_components)
+        sx = np.empty((n_components, n_features))
+        sxx = np.empty(sxx_shape(cov, n_components, n_features))
+        log_lik = ops.suffstats(X, sw, weights, means, prec_chol, False, nk, sx, sxx)
+        return float(log_lik), self._m_step(ops, nk, sx, sxx, means)
+
+    def _m_step(self, ops, nk, sx, sxx, shift):
+        n_components, n_features = sx.shape
+        cov_shape = covariance_shape(self.covariance_type, n_components, n_features)
+        weights = np.empty(n_components)
+        means = np.empty((n_components, n_features))
+        covariances = np.empty(cov_shape)
+        prec_chol = np.empty(cov_shape)
+        status = ops.m_step(
+            nk, sx, sxx, shift, float(self.reg_covar), weights, means, covariances, prec_chol
+        )
+        if status:
+            raise ValueError(ILL_DEFINED_MESSAGE)
+        return weights, means, covariances, prec_chol
+
+    # ------------------------------------------------------------------ initialisation
+    def _check_init_arrays(self, n_features: int) -> None:
+        k = self.n_components
+        if self.weights_init is not None:
+            check_weights(self.weights_init, k)
+        if self.means_init is not None:
+            check_means(self.means_init, k, n_features)
+        if self.precisions_init is not None:
+            check_precisions(self.precisions_init, self.covariance_type, k, n_features)
+
+    def _initial_parameters(self, X, sw, random_state):
+        """(weights, means, covariances, precisions_chol) in float64, scikit-learn's rules."""
+        k = self.n_components
+        given = (self.weights_init, self.means_init, self.precisions_init)
+        if all(p is not None for p in given):
+            weights = check_weights(self.weights_init, k)
+            means = check_means(self.means_init, k, X.shape[1])
+            prec_chol = precision_cholesky_from_precisions(
+                check_precisions(self.precisions_init, self.covariance_type, k, X.shape[1]),
+                self.covariance_type,
+            )
+            return weights, means, None, prec_chol
+        weights, means, covariances, prec_chol = self._parameters_from_resp(
+            X, sw, self._initial_resp_fn(X, sw, random_state)
+        )
+        if self.weights_init is not None:
+            weights = check_weights(self.weights_init, k)
+        if self.means_init is not None:
+            means = check_means(self.means_init, k, X.shape[1])
+        if self.precisions_init is not None:
+            prec_chol = precision_cholesky_from_precisions(
+                np.asarray(self.precisions_init, dtype=np.float64), self.covariance_type
+            )
+            covariances = None
+        return weights, means, covariances, prec_chol
+
+    def _initial_resp_fn(self, X, sw, random_state):
+        """A function ``(start, stop) -> resp block`` describing the initial responsibilities."""
+        n_samples = X.shape[0]
+        k = self.n_components
+        method = self.init_params
+        if method == "random":
+            # Drawn block by block from one stream: identical to one (n, k) draw.
+            def random_resp(start, stop):
+                resp = random_state.uniform(size=(stop - start, k))
+                return resp / resp.sum(axis=1)[:, np.newaxis]
+
+            return random_resp
+        if method == "kmeans":
+            labels = (
+                KMeans(k, n_init=1, random_state=random_state, backend=self.backend)
+                .fit(X, sample_weight=sw if sw.shape[0] else None)
+                .labels_
+            )
+        else:
+            if method == "random_from_data":
+                indices = random_state.choice(n_samples, size=k, replace=False)
+            else:  # "k-means++"
+                _, indices = kmeans_plusplus_centers(X, k, random_state, sw, self.backend)
+            labels = np.full(n_samples, -1, dtype=np.int64)
+            labels[indices] = np.arange(k)
+
+        def one_hot(start, stop):
+            lab = labels[start:stop]
+            resp = np.zeros((stop - start, k))
+            rows = np.flatnonzero(lab >= 0)
+            resp[rows, lab[rows]] = 1.0
+            return resp
+
+        return one_hot
+
+    def _parameters_from_resp(self, X, sw, resp_fn):
+        """Streamed M-step from initial responsibilities (no n_samples x n_components array)."""
+        ops = gmm_ops(self.backend, self.covariance_type)
+        n_samples, n_features = X.shape
+        k = self.n_components
+        # Centre the statistics on the data mean so offset data keeps its accuracy.
+        shift = np.repeat(X.mean(axis=0, dtype=np.float64)[np.newaxis], k, axis=0)
+        nk = np.zeros(k)
+        sx = np.zeros((k, n_features))
+        sxx = np.zeros(sxx_shape(self.covariance_type, k, n_features))
+        for start in range(0, n_samples, _INIT_BLOCK):
+            stop = min(start + _INIT_BLOCK, n_samples)
+            w = sw[start:stop] if sw.shape[0] else sw
+            ops.accumulate(X[start:stop], w, resp_fn(start, stop), shift, nk, sx, sxx)
+        return self._m_step(ops, nk, sx, sxx, shift)
+
+    def _current_parameters(self):
+        f = np.float64
+        return (
+            np.asarray(self.weights_, f),
+            np.asarray(self.means_, f),
+            np.asarray(self.covariances_, f),
+            np.asarray(self.precisions_cholesky_, f),
+        )
+
+    def _set_parameters(self, params, dtype) -> None:
+        weights, means, covariances, prec_chol = params
+        if covariances is None:  # max_iter=0 from precisions_init
+            covariances = covariances_from_cholesky(prec_chol, self.covariance_type)
+        self.weights_ = np.asarray(weights, dtype=dtype)
+        self.means_ = np.asarray(means, dtype=dtype)
+        self.covariances_ = np.asarray(covariances, dtype=dtype)
+        self.precisions_cholesky_ = np.asarray(prec_chol, dtype=dtype)
+        self.precisions_ = np.asarray(
+            precisions_from_cholesky(np.asarray(prec_chol, np.float64), self.covariance_type),
+            dtype=dtype,
+        )
+
+    # ------------------------------------------------------------------ verbose output
+    def _verbose_init_begin(self, init: int) -> None:
+        if self.verbose:
+            print(f"Initialization {init}")
+            self._t_init = self._t_iter = time.perf_counter()
+
+    def _verbose_iter_end(self, n_iter: int, lower_bound: float, change: float) -> None:
+        if not self.verbose or n_iter % self.verbose_interval:
+            return
+        if self.verbose == 1:
+            print(f"  Iteration {n_iter}")
+        else:
+            now = time.perf_counter()
+            print(
+                f"  Iteration {n_iter}\t time lapse {now - self._t_iter:.5f}s\t "
+                f"lower bound {lower_bound:.5f}\t ll change {change:.5f}"
+            )
+            self._t_iter = now
+
+    def _verbose_init_end(self, lower_bound: float, converged: bool) -> None:
+        if not self.verbose:
+            return
+        msg = "converged" if converged else "did not converge"
+        if self.verbose == 1:
+            print(f"Initialization {msg}.")
+        else:
+            lapse = time.perf_counter() - self._t_init
+            print(f"Initialization {msg}. time lapse {lapse:.5f}s\t lower bound {lower_bound:.5f}.")
+
+    # ------------------------------------------------------------------ inference
+    def _fitted_params(self):
+        self._check_is_fitted("precisions_cholesky_")
+        f = np.float64
+        return (
+            np.ascontiguousarray(self.weights_, f),
+            np.ascontiguousarray(self.means_, f),
+            np.ascontiguousarray(self.precisions_cholesky_, f),
+        )
+
+    def _validate_for_inference(self, X: Any) -> np.ndarray:
+        self._check_is_fitted("precisions_cholesky_")
+        return check_X(X, n_features=self.n_features_in_)
+
+    def _e_step_outputs(self, X, *, norm=False, labels=False, log_resp=False):
+        weights, means, prec_chol = self._fitted_params()
+        ops = gmm_ops(self.backend, self.covariance_type)
+        n = X.shape[0]
+        k = means.shape[0]
+        out_norm = np.empty(n if norm else 0)
+        out_labels = np.empty(n if labels else 0, dtype=np.int64)
+        out_resp = np.empty((n if log_resp else 0, k))
+        ops.e_step(X, weights, means, prec_chol, out_norm, out_labels, out_resp)
+        return out_norm, out_labels, out_resp
+
+    def _predict_validated(self, X: np.ndarray) -> np.ndarray:
+        return self._e_step_outputs(X, labels=True)[1]
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Log-likelihood ``log p(x_i)`` of every sample under the model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+        """
+        X = self._validate_for_inference(X)
+        return self._e_step_outputs(X, norm=True)[0]
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Per-sample average log-likelihood (weighted average with ``sample_weight``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        log_likelihood : float
+        """
+        X = self._validate_for_inference(X)
+        log_prob = self._e_step_outputs(X, norm=True)[0]
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        if sw.shape[0] == 0:
+            return float(log_prob.mean())
+        return float(np.dot(sw, log_prob) / sw.sum())
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable component of every sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self._predict_validated(self._validate_for_inference(X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Posterior probability (responsibility) of every component for every sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+            Rows sum to 1.
+        """
+        X = self._validate_for_inference(X)
+        log_resp = self._e_step_outputs(X, log_resp=True)[2]
+        return np.exp(log_resp, out=log_resp)
+
+    def sample(self, n_samples: int = 1, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Draw samples from the fitted mixture (scikit-learn's algorithm and stream).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        random_state : int, RandomState instance or None, default=None
+            Seed for this call; ``None`` uses the estimator's ``random_state``
+            (as scikit-learn does, so repeated calls with an int seed repeat).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+            Component of every sample.
+        """
+        self._check_is_fitted("precisions_cholesky_")
+        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires at "
+                "least one sample."
+            )
+        rng = check_random_state(self.random_state if random_state is None else random_state)
+        weights = np.asarray(self.weights_, np.float64)
+        weights = weights / weights.sum()
+        n_features = self.means_.shape[1]
+        means = np.asarray(self.means_, np.float64)
+        covs = np.asarray(self.covariances_, np.float64)
+        counts = rng.multinomial(n_samples, weights)
+        if self.covariance_type == "full":
+            parts = [rng.multivariate_normal(m, c, int(n)) for m, c, n in zip(means, covs, counts)]
+        elif self.covariance_type == "tied":
+            parts = [rng.multivariate_normal(m, covs, int(n)) for m, n in zip(means, counts)]
+        else:
+            parts = [
+                m + rng.standard_normal(size=(n, n_features)) * np.sqrt(c)
+                for m, c, n in zip(means, covs, counts)
+            ]
+        X = np.vstack(parts).astype(self.means_.dtype, copy=False)
+        y = np.concatenate([np.full(n, j, dtype=int) for j, n in enumerate(counts)])
+        return X, y
+
+    def _n_parameters(self) -> int:
+        return n_parameters(self.covariance_type, self.means_.shape[0], self.means_.shape[1])
+
+    def bic(self, X: Any) -> float:
+        """Bayesian information criterion on ``X`` (lower is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        bic : float
+        """
+        X = self._validate_for_inference(X)
+        n = X.shape[0]
+        return -2.0 * self.score(X) * n + self._n_parameters() * np.log(n)
+
+    def aic(self, X: Any) -> float:
+        """Akaike information criterion on ``X`` (lower is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        aic : float
+        """
+        X = self._validate_for_inference(X)
+        return -2.0 * self.score(X) * X.shape[0] + 2 * self._n_parameters()
+
+
+__all__ = ["GaussianMixture", "backend_module"]

@@ -1,0 +1,49 @@
+"""The one place where Numba options are set for every fastgmm kernel.
+
+Every kernel is compiled through :func:`jit`, so options cannot drift between
+modules (a test greps for option keywords spelled anywhere else).
+
+Environment switches
+--------------------
+``FASTGMM_CACHE=0``
+    Do not cache compiled kernels on disk (default: cache, so a second process
+    starts without compiling).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numba
+
+#: Cache compiled machine code on disk next to the sources (``__pycache__``).
+CACHE: bool = os.environ.get("FASTGMM_CACHE", "1") not in ("0", "false", "False", "")
+
+#: ``fastmath`` stays off: log-sum-exp and empty components rely on ``-inf``
+#: and IEEE semantics, which ``nnan``/``ninf`` would break.
+FASTMATH: bool | set[str] = False
+
+#: IEEE results (inf/nan) instead of ``ZeroDivisionError`` inside kernels.
+ERROR_MODEL: str = "numpy"
+
+
+def jit(*args, parallel: bool = False, **kwargs):
+    """Compile a kernel in nopython mode with fastgmm's options.
+
+    Parameters
+    ----------
+    parallel : bool, default=False
+        Enable ``prange`` parallel regions. Only drivers are parallel; the serial
+        building blocks stay serial so users can call them inside their own ``prange``.
+    """
+    options = dict(
+        nogil=True,
+        cache=CACHE,
+        fastmath=FASTMATH,
+        error_model=ERROR_MODEL,
+        parallel=parallel,
+    )
+    options.update(kwargs)
+    if args and callable(args[0]):
+        return numba.njit(**options)(args[0])
+    return numba.njit(*args, **options)

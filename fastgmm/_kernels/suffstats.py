@@ -1,0 +1,404 @@
+"""Sufficient statistics of one EM pass, fused with the E-step.
+
+Statistics are accumulated *around a shift* (the current means): for component
+``k`` with shift ``c_k`` they are ``nk = sum r``, ``sx = sum r (x - c_k)`` and
+``sxx = sum r (x - c_k)(x - c_k)^T`` (or its diagonal / trace). The M-step then
+recovers ``mu = c + sx / nk`` and ``Sigma = sxx / nk - d d^T`` with
+``d = sx / nk`` small, so data offset by 1e8 keeps float64 accuracy
+(tests/test_estimator.py::test_offset_invariance).
+
+Layout (shared/STYLE.md section 3):
+
+* ``accumulate_<cov>``: add one block's statistics given its responsibilities.
+* ``suffstats_<cov>``: serial and fused over the rows it is given; processes
+  ``BLOCK_ROWS`` rows at a time (log-densities, log-sum-exp, statistics) so no
+  ``n_samples x n_components`` array ever exists. Safe inside a user's prange.
+* ``suffstats_<cov>_parallel``: splits rows into chunks whose number depends
+  only on ``n_samples`` (never on the thread count), runs the serial kernel on
+  each chunk into its own buffers, then sums the buffers in chunk order. Results
+  are therefore bitwise identical for any number of threads.
+
+Only the upper triangle (``a <= b``) of the full/tied ``sxx`` is accumulated.
+``sample_weight`` of length 0 means "all ones".
+"""
+
+import numpy as np
+from numba import prange
+
+from ._jit import jit
+from .logprob import (
+    log_gaussian_prob_diag,
+    log_gaussian_prob_full,
+    log_gaussian_prob_spherical,
+    log_gaussian_prob_tied,
+)
+from .resp import add_log_weights, normalize_log_resp
+
+#: Rows processed per fused block: the (BLOCK_ROWS, n_components) scratch stays in L1/L2.
+BLOCK_ROWS = 256
+#: Chunks of the parallel drivers: at least this many rows each...
+MIN_CHUNK_ROWS = 2048
+#: ... and at most this many chunks, ...
+MAX_CHUNKS = 128
+#: ... with per-chunk buffers taking at most this many float64 values in total.
+MAX_BUFFER_VALUES = 16_000_000
+
+
+@jit
+def n_chunks_for(n_samples, values_per_chunk):
+    """Number of row chunks for a parallel driver (a function of its arguments only)."""
+    n = (n_samples + MIN_CHUNK_ROWS - 1) // MIN_CHUNK_ROWS
+    n = min(n, MAX_CHUNKS)
+    n = min(n, max(1, MAX_BUFFER_VALUES // max(1, values_per_chunk)))
+    return max(1, n)
+
+
+@jit
+def resp_from_log_prob(log_prob, log_weights, log_prob_norm, sample_weight, hard):
+    """Turn a block's log-densities into responsibilities in place.
+
+    Parameters
+    ----------
+    log_prob : ndarray of shape (n_rows, n_components), float64
+        ``log N(x_i | k)`` on entry; responsibilities ``r_ik`` on exit (one-hot
+        on the most probable component when ``hard``).
+    log_weights : ndarray of shape (n_components,)
+    log_prob_norm : ndarray of shape (n_rows,), float64
+        Receives ``log p(x_i)``.
+    sample_weight : ndarray of shape (n_rows,) or (0,)
+    hard : bool
+        Classification EM: assign each row wholly to its most probable component.
+
+    Returns
+    -------
+    weighted_log_likelihood : float
+        ``sum_i w_i log p(x_i)`` over the block.
+    """
+    n_rows, n_components = log_prob.shape
+    add_log_weights(log_prob, log_weights)
+    normalize_log_resp(log_prob, log_prob_norm)
+    weighted = sample_weight.shape[0] > 0
+    total = 0.0
+    for i in range(n_rows):
+        w = sample_weight[i] if weighted else 1.0
+        if w != 0.0:
+            total += w * log_prob_norm[i]
+        if hard:
+            best = 0
+            for k in range(1, n_components):
+                if log_prob[i, k] > log_prob[i, best]:
+                    best = k
+            for k in range(n_components):
+                log_prob[i, k] = 1.0 if k == best else 0.0
+        else:
+            for k in range(n_components):
+                log_prob[i, k] = np.exp(log_prob[i, k])
+    return total
+
+
+# --------------------------------------------------------------------------- accumulate
+@jit
+def accumulate_full(X, sample_weight, resp, shift, nk, sx, sxx):
+    """Add ``nk``, ``sum r (x - c)`` and upper ``sum r (x - c)(x - c)^T`` per component.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+    sample_weight : ndarray of shape (n_rows,) or (0,)
+    resp : ndarray of shape (n_rows, n_components)
+    shift : ndarray of shape (n_components, n_features), float64
+    nk : ndarray of shape (n_components,), float64, updated in place
+    sx : ndarray of shape (n_components, n_features), float64, updated in place
+    sxx : ndarray of shape (n_components, n_features, n_features), float64
+        Upper triangle updated in place. Serial.
+    """
+    n_rows, n_features = X.shape
+    n_components = shift.shape[0]
+    weighted = sample_weight.shape[0] > 0
+    diff = np.empty(n_features)
+    for i in range(n_rows):
+        w = sample_weight[i] if weighted else 1.0
+        for k in range(n_components):
+            r = w * resp[i, k]
+            if r == 0.0:  # zero weight or zero responsibility: nothing to add
+                continue
+            nk[k] += r
+            for a in range(n_features):
+                diff[a] = X[i, a] - shift[k, a]
+                sx[k, a] += r * diff[a]
+            for a in range(n_features):
+                ra = r * diff[a]
+                for b in range(a, n_features):
+                    sxx[k, a, b] += ra * diff[b]
+
+
+@jit
+def accumulate_tied(X, sample_weight, resp, shift, nk, sx, sxx):
+    """As :func:`accumulate_full`, but ``sxx`` of shape (n_features, n_features) sums all components."""
+    n_rows, n_features = X.shape
+    n_components = shift.shape[0]
+    weighted = sample_weight.shape[0] > 0
+    diff = np.empty(n_features)
+    for i in range(n_rows):
+        w = sample_weight[i] if weighted else 1.0
+        for k in range(n_components):
+            r = w * resp[i, k]
+            if r == 0.0:
+                continue
+            nk[k] += r
+            for a in range(n_features):
+                diff[a] = X[i, a] - shift[k, a]
+                sx[k, a] += r * diff[a]
+            for a in range(n_features):
+                ra = r * diff[a]
+                for b in range(a, n_features):
+                    sxx[a, b] += ra * diff[b]
+
+
+@jit
+def accumulate_diag(X, sample_weight, resp, shift, nk, sx, sxx):
+    """As :func:`accumulate_full`, but ``sxx`` of shape (n_components, n_features) holds the diagonal."""
+    n_rows, n_features = X.shape
+    n_components = shift.shape[0]
+    weighted = sample_weight.shape[0] > 0
+    for i in range(n_rows):
+        w = sample_weight[i] if weighted else 1.0
+        for k in range(n_components):
+            r = w * resp[i, k]
+            if r == 0.0:
+                continue
+            nk[k] += r
+            for a in range(n_features):
+                d = X[i, a] - shift[k, a]
+                sx[k, a] += r * d
+                sxx[k, a] += r * d * d
+
+
+@jit
+def accumulate_spherical(X, sample_weight, resp, shift, nk, sx, sxx):
+    """As :func:`accumulate_full`, but ``sxx`` of shape (n_components,) holds the trace."""
+    n_rows, n_features = X.shape
+    n_components = shift.shape[0]
+    weighted = sample_weight.shape[0] > 0
+    for i in range(n_rows):
+        w = sample_weight[i] if weighted else 1.0
+        for k in range(n_components):
+            r = w * resp[i, k]
+            if r == 0.0:
+                continue
+            nk[k] += r
+            t = 0.0
+            for a in range(n_features):
+                d = X[i, a] - shift[k, a]
+                sx[k, a] += r * d
+                t += d * d
+            sxx[k] += r * t
+
+
+# --------------------------------------------------------------------------- fused, serial
+@jit
+def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
+    """Fused E-step and statistics over all rows of ``X`` (serial), full covariances.
+
+    Statistics are centred at ``means`` and *added* to ``nk``, ``sx``, ``sxx``
+    (see :func:`accumulate_full` for shapes).
+
+    Returns
+    -------
+    weighted_log_likelihood : float
+        ``sum_i w_i log p(x_i)`` under the given parameters.
+    """
+    n_samples = X.shape[0]
+    n_components = means.shape[0]
+    log_weights = np.log(weights)
+    buf = np.empty((min(BLOCK_ROWS, n_samples), n_components))
+    norm = np.empty(buf.shape[0])
+    total = 0.0
+    for a in range(0, n_samples, BLOCK_ROWS):
+        b = min(a + BLOCK_ROWS, n_samples)
+        sw = sample_weight[a:b] if sample_weight.shape[0] > 0 else sample_weight[0:0]
+        lp = buf[: b - a]
+        log_gaussian_prob_full(X[a:b], means, precisions_chol, lp)
+        total += resp_from_log_prob(lp, log_weights, norm[: b - a], sw, hard)
+        accumulate_full(X[a:b], sw, lp, means, nk, sx, sxx)
+    return total
+
+
+@jit
+def suffstats_tied(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
+    """Fused E-step and statistics (serial), tied covariance; see :func:`suffstats_full`."""
+    n_samples = X.shape[0]
+    n_components = means.shape[0]
+    log_weights = np.log(weights)
+    buf = np.empty((min(BLOCK_ROWS, n_samples), n_components))
+    norm = np.empty(buf.shape[0])
+    total = 0.0
+    for a in range(0, n_samples, BLOCK_ROWS):
+        b = min(a + BLOCK_ROWS, n_samples)
+        sw = sample_weight[a:b] if sample_weight.shape[0] > 0 else sample_weight[0:0]
+        lp = buf[: b - a]
+        log_gaussian_prob_tied(X[a:b], means, precisions_chol, lp)
+        total += resp_from_log_prob(lp, log_weights, norm[: b - a], sw, hard)
+        accumulate_tied(X[a:b], sw, lp, means, nk, sx, sxx)
+    return total
+
+
+@jit
+def suffstats_diag(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
+    """Fused E-step and statistics (serial), diagonal covariances; see :func:`suffstats_full`."""
+    n_samples = X.shape[0]
+    n_components = means.shape[0]
+    log_weights = np.log(weights)
+    buf = np.empty((min(BLOCK_ROWS, n_samples), n_components))
+    norm = np.empty(buf.shape[0])
+    total = 0.0
+    for a in range(0, n_samples, BLOCK_ROWS):
+        b = min(a + BLOCK_ROWS, n_samples)
+        sw = sample_weight[a:b] if sample_weight.shape[0] > 0 else sample_weight[0:0]
+        lp = buf[: b - a]
+        log_gaussian_prob_diag(X[a:b], means, precisions_chol, lp)
+        total += resp_from_log_prob(lp, log_weights, norm[: b - a], sw, hard)
+        accumulate_diag(X[a:b], sw, lp, means, nk, sx, sxx)
+    return total
+
+
+@jit
+def suffstats_spherical(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
+    """Fused E-step and statistics (serial), spherical covariances; see :func:`suffstats_full`."""
+    n_samples = X.shape[0]
+    n_components = means.shape[0]
+    log_weights = np.log(weights)
+    buf = np.empty((min(BLOCK_ROWS, n_samples), n_components))
+    norm = np.empty(buf.shape[0])
+    total = 0.0
+    for a in range(0, n_samples, BLOCK_ROWS):
+        b = min(a + BLOCK_ROWS, n_samples)
+        sw = sample_weight[a:b] if sample_weight.shape[0] > 0 else sample_weight[0:0]
+        lp = buf[: b - a]
+        log_gaussian_prob_spherical(X[a:b], means, precisions_chol, lp)
+        total += resp_from_log_prob(lp, log_weights, norm[: b - a], sw, hard)
+        accumulate_spherical(X[a:b], sw, lp, means, nk, sx, sxx)
+    return total
+
+
+# --------------------------------------------------------------------------- parallel drivers
+@jit
+def _chunk_bounds(c, n_chunks, n_samples):
+    return c * n_samples // n_chunks, (c + 1) * n_samples // n_chunks
+
+
+@jit(parallel=True)
+def suffstats_full_parallel(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
+    """Parallel :func:`suffstats_full`: fixed chunks, chunk-ordered reduction.
+
+    ``nk``, ``sx``, ``sxx`` are overwritten (not added to). Parallel over row chunks.
+    """
+    n_samples, n_features = X.shape
+    n_components = means.shape[0]
+    n_chunks = n_chunks_for(n_samples, n_components * (1 + n_features + n_features * n_features))
+    nk_c = np.zeros((n_chunks, n_components))
+    sx_c = np.zeros((n_chunks, n_components, n_features))
+    sxx_c = np.zeros((n_chunks, n_components, n_features, n_features))
+    ll_c = np.zeros(n_chunks)
+    for c in prange(n_chunks):
+        a, b = _chunk_bounds(c, n_chunks, n_samples)
+        sw = sample_weight[a:b] if sample_weight.shape[0] > 0 else sample_weight[0:0]
+        ll_c[c] = suffstats_full(
+            X[a:b], sw, weights, means, precisions_chol, hard, nk_c[c], sx_c[c], sxx_c[c]
+        )
+    nk[:] = nk_c[0]
+    sx[:] = sx_c[0]
+    sxx[:] = sxx_c[0]
+    total = ll_c[0]
+    for c in range(1, n_chunks):
+        nk += nk_c[c]
+        sx += sx_c[c]
+        sxx += sxx_c[c]
+        total += ll_c[c]
+    return total
+
+
+@jit(parallel=True)
+def suffstats_tied_parallel(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
+    """Parallel :func:`suffstats_tied`; see :func:`suffstats_full_parallel`."""
+    n_samples, n_features = X.shape
+    n_components = means.shape[0]
+    n_chunks = n_chunks_for(n_samples, n_components * (1 + n_features) + n_features * n_features)
+    nk_c = np.zeros((n_chunks, n_components))
+    sx_c = np.zeros((n_chunks, n_components, n_features))
+    sxx_c = np.zeros((n_chunks, n_features, n_features))
+    ll_c = np.zeros(n_chunks)
+    for c in prange(n_chunks):
+        a, b = _chunk_bounds(c, n_chunks, n_samples)
+        sw = sample_weight[a:b] if sample_weight.shape[0] > 0 else sample_weight[0:0]
+        ll_c[c] = suffstats_tied(
+            X[a:b], sw, weights, means, precisions_chol, hard, nk_c[c], sx_c[c], sxx_c[c]
+        )
+    nk[:] = nk_c[0]
+    sx[:] = sx_c[0]
+    sxx[:] = sxx_c[0]
+    total = ll_c[0]
+    for c in range(1, n_chunks):
+        nk += nk_c[c]
+        sx += sx_c[c]
+        sxx += sxx_c[c]
+        total += ll_c[c]
+    return total
+
+
+@jit(parallel=True)
+def suffstats_diag_parallel(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
+    """Parallel :func:`suffstats_diag`; see :func:`suffstats_full_parallel`."""
+    n_samples, n_features = X.shape
+    n_components = means.shape[0]
+    n_chunks = n_chunks_for(n_samples, n_components * (1 + 2 * n_features))
+    nk_c = np.zeros((n_chunks, n_components))
+    sx_c = np.zeros((n_chunks, n_components, n_features))
+    sxx_c = np.zeros((n_chunks, n_components, n_features))
+    ll_c = np.zeros(n_chunks)
+    for c in prange(n_chunks):
+        a, b = _chunk_bounds(c, n_chunks, n_samples)
+        sw = sample_weight[a:b] if sample_weight.shape[0] > 0 else sample_weight[0:0]
+        ll_c[c] = suffstats_diag(
+            X[a:b], sw, weights, means, precisions_chol, hard, nk_c[c], sx_c[c], sxx_c[c]
+        )
+    nk[:] = nk_c[0]
+    sx[:] = sx_c[0]
+    sxx[:] = sxx_c[0]
+    total = ll_c[0]
+    for c in range(1, n_chunks):
+        nk += nk_c[c]
+        sx += sx_c[c]
+        sxx += sxx_c[c]
+        total += ll_c[c]
+    return total
+
+
+@jit(parallel=True)
+def suffstats_spherical_parallel(
+    X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx
+):
+    """Parallel :func:`suffstats_spherical`; see :func:`suffstats_full_parallel`."""
+    n_samples, n_features = X.shape
+    n_components = means.shape[0]
+    n_chunks = n_chunks_for(n_samples, n_components * (2 + n_features))
+    nk_c = np.zeros((n_chunks, n_components))
+    sx_c = np.zeros((n_chunks, n_components, n_features))
+    sxx_c = np.zeros((n_chunks, n_components))
+    ll_c = np.zeros(n_chunks)
+    for c in prange(n_chunks):
+        a, b = _chunk_bounds(c, n_chunks, n_samples)
+        sw = sample_weight[a:b] if sample_weight.shape[0] > 0 else sample_weight[0:0]
+        ll_c[c] = suffstats_spherical(
+            X[a:b], sw, weights, means, precisions_chol, hard, nk_c[c], sx_c[c], sxx_c[c]
+        )
+    nk[:] = nk_c[0]
+    sx[:] = sx_c[0]
+    sxx[:] = sxx_c[0]
+    total = ll_c[0]
+    for c in range(1, n_chunks):
+        nk += nk_c[c]
+        sx += sx_c[c]
+        sxx += sxx_c[c]
+        total += ll_c[c]
+    return total
