@@ -435,9 +435,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 def _cmd_sample(args: argparse.Namespace) -> int:
     model, metadata = _load(args.model)
-    if args.random_state is not None:
-        model.set_params(random_state=args.random_state)
-    X, labels = model.sample(args.n)
+    X, labels = model.sample(args.n, random_state=args.random_state)
     if "standardize_mean" in metadata:
         X = X * metadata["standardize_scale"] + metadata["standardize_mean"]
     names = [str(c) for c in metadata.get("columns", np.array([], dtype=str)).tolist()]

@@ -145,8 +145,10 @@ def plot_1d(
     means = np.asarray(model.means_, dtype=np.float64)[:, dim]
     variances = component_covariances(model)[:, dim, dim]
     weights = np.asarray(model.weights_, dtype=np.float64)
-    sd = np.sqrt(variances.max())
-    grid = np.linspace(min(x.min(), means.min() - 3 * sd), max(x.max(), means.max() + 3 * sd), 500)
+    sds = np.sqrt(variances)
+    lo = min(x.min(), float(np.min(means - 3 * sds)))
+    hi = max(x.max(), float(np.max(means + 3 * sds)))
+    grid = np.linspace(lo, hi, 500)
     edges = np.histogram_bin_edges(x, bins=bins)
     ax.hist(x, bins=edges, density=True, color="0.8", edgecolor="0.6", label="data")
     total = np.zeros_like(grid)
@@ -158,9 +160,11 @@ def plot_1d(
             density,
             "--",
             color=_colour(k),
+            linewidth=2,
+            zorder=3,
             label=f"{weights[k]:.2f} N({means[k]:.3g}, {np.sqrt(variances[k]):.3g}²)",
         )
-    ax.plot(grid, total, color="black", linewidth=2, label="mixture")
+    ax.plot(grid, total, color="black", linewidth=1.5, alpha=0.8, label="mixture")
     ax.set_xlabel(f"x{dim}" if X.shape[1] > 1 else "x")
     ax.set_ylabel("density")
     ax.legend(fontsize="small")
