@@ -574,5 +574,35 @@ class GaussianMixture(ParamsMixin):
         X = self._validate_for_inference(X)
         return -2.0 * self.score(X) * X.shape[0] + 2 * self._n_parameters()
 
+    def save(self, path: Any) -> None:
+        """Save the fitted model to a versioned ``.npz`` file (see `fastgmm.io.save_model`).
+
+        Parameters
+        ----------
+        path : str or path-like
+        """
+        from .io import save_model
+
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path: Any) -> GaussianMixture:
+        """Load a model written by `save` (see `fastgmm.io.load_model`).
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        model : GaussianMixture
+        """
+        from .io import load_model
+
+        model = load_model(path)
+        if not isinstance(model, cls):
+            raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
 
 __all__ = ["GaussianMixture", "backend_module"]
