@@ -8,7 +8,7 @@ from . import _reference
 
 
 def backend_module(backend: str) -> ModuleType:
-    """The module holding the kernels of ``backend`` (same names in both)."""
+    """Return the module holding the kernels of ``backend`` (same names in both)."""
     if backend == "numpy":
         return _reference
     from . import _kernels
@@ -17,7 +17,7 @@ def backend_module(backend: str) -> ModuleType:
 
 
 def gmm_ops(backend: str, covariance_type: str) -> SimpleNamespace:
-    """The functions one EM fit needs for a covariance type."""
+    """Return the functions one EM fit needs for a covariance type."""
     mod = backend_module(backend)
     cov = covariance_type
     return SimpleNamespace(

@@ -83,7 +83,7 @@ def covariances_from_cholesky(precisions_chol: np.ndarray, covariance_type: str)
 
 
 def n_parameters(covariance_type: str, n_components: int, n_features: int) -> int:
-    """Number of free parameters of the mixture (for BIC/AIC)."""
+    """Count the free parameters of the mixture (for BIC/AIC)."""
     if covariance_type == "full":
         cov_params = n_components * n_features * (n_features + 1) / 2.0
     elif covariance_type == "diag":

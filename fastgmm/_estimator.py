@@ -308,7 +308,7 @@ class GaussianMixture(ParamsMixin):
         return weights, means, covariances, prec_chol
 
     def _initial_resp_fn(self, X, sw, random_state):
-        """A function ``(start, stop) -> resp block`` describing the initial responsibilities."""
+        """Return ``(start, stop) -> resp block`` giving the initial responsibilities."""
         n_samples = X.shape[0]
         k = self.n_components
         method = self.init_params
@@ -530,13 +530,13 @@ class GaussianMixture(ParamsMixin):
         covs = np.asarray(self.covariances_, np.float64)
         counts = rng.multinomial(n_samples, weights)
         if self.covariance_type == "full":
-            parts = [rng.multivariate_normal(m, c, int(n)) for m, c, n in zip(means, covs, counts)]
+            parts = [rng.multivariate_normal(m, c, int(n)) for m, c, n in zip(means, covs, counts, strict=True)]
         elif self.covariance_type == "tied":
-            parts = [rng.multivariate_normal(m, covs, int(n)) for m, n in zip(means, counts)]
+            parts = [rng.multivariate_normal(m, covs, int(n)) for m, n in zip(means, counts, strict=True)]
         else:
             parts = [
                 m + rng.standard_normal(size=(n, n_features)) * np.sqrt(c)
-                for m, c, n in zip(means, covs, counts)
+                for m, c, n in zip(means, covs, counts, strict=True)
             ]
         X = np.vstack(parts).astype(self.means_.dtype, copy=False)
         y = np.concatenate([np.full(n, j, dtype=int) for j, n in enumerate(counts)])

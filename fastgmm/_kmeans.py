@@ -1,4 +1,4 @@
-"""k-means (Lloyd with greedy k-means++ seeding): the default initialiser and the seeds' baseline."""
+"""k-means (Lloyd, greedy k-means++ seeding): the default initialiser and the seeds' baseline."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def lloyd(
             dist = np.empty(n_samples)
             ops.distance_to_assigned(X, centers, labels, dist)
             far = np.argsort(dist, kind="stable")[::-1][: empty.size]
-            for j, i in zip(empty, far):
+            for j, i in zip(empty, far, strict=True):
                 sums[j] = X[i]
                 counts[j] = 1.0
         new_centers = sums / counts[:, np.newaxis]

@@ -143,7 +143,7 @@ def kmeans_assign(X, sample_weight, centers, labels, sums, counts):
 
 @jit(parallel=True)
 def kmeans_assign_parallel(X, sample_weight, centers, labels, sums, counts):
-    """Parallel :func:`kmeans_assign` with chunk-ordered reduction; ``sums``/``counts`` overwritten."""
+    """Parallel :func:`kmeans_assign`, chunk-ordered reduction; ``sums``/``counts`` overwritten."""
     n_samples, n_features = X.shape
     n_clusters = centers.shape[0]
     n_chunks = n_chunks_for(n_samples, n_clusters * (n_features + 1))

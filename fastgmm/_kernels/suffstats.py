@@ -46,7 +46,7 @@ MAX_BUFFER_VALUES = 16_000_000
 
 @jit
 def n_chunks_for(n_samples, values_per_chunk):
-    """Number of row chunks for a parallel driver (a function of its arguments only)."""
+    """Return the number of row chunks of a parallel driver (depends on its arguments only)."""
     n = (n_samples + MIN_CHUNK_ROWS - 1) // MIN_CHUNK_ROWS
     n = min(n, MAX_CHUNKS)
     n = min(n, max(1, MAX_BUFFER_VALUES // max(1, values_per_chunk)))
@@ -134,7 +134,7 @@ def accumulate_full(X, sample_weight, resp, shift, nk, sx, sxx):
 
 @jit
 def accumulate_tied(X, sample_weight, resp, shift, nk, sx, sxx):
-    """As :func:`accumulate_full`, but ``sxx`` of shape (n_features, n_features) sums all components."""
+    """As :func:`accumulate_full`; ``sxx`` (n_features, n_features) sums all components."""
     n_rows, n_features = X.shape
     n_components = shift.shape[0]
     weighted = sample_weight.shape[0] > 0
@@ -157,7 +157,7 @@ def accumulate_tied(X, sample_weight, resp, shift, nk, sx, sxx):
 
 @jit
 def accumulate_diag(X, sample_weight, resp, shift, nk, sx, sxx):
-    """As :func:`accumulate_full`, but ``sxx`` of shape (n_components, n_features) holds the diagonal."""
+    """As :func:`accumulate_full`; ``sxx`` (n_components, n_features) holds the diagonal."""
     n_rows, n_features = X.shape
     n_components = shift.shape[0]
     weighted = sample_weight.shape[0] > 0
