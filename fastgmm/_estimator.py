@@ -530,9 +530,14 @@ class GaussianMixture(ParamsMixin):
         covs = np.asarray(self.covariances_, np.float64)
         counts = rng.multinomial(n_samples, weights)
         if self.covariance_type == "full":
-            parts = [rng.multivariate_normal(m, c, int(n)) for m, c, n in zip(means, covs, counts, strict=True)]
+            parts = [
+                rng.multivariate_normal(m, c, int(n))
+                for m, c, n in zip(means, covs, counts, strict=True)
+            ]
         elif self.covariance_type == "tied":
-            parts = [rng.multivariate_normal(m, covs, int(n)) for m, n in zip(means, counts, strict=True)]
+            parts = [
+                rng.multivariate_normal(m, covs, int(n)) for m, n in zip(means, counts, strict=True)
+            ]
         else:
             parts = [
                 m + rng.standard_normal(size=(n, n_features)) * np.sqrt(c)
