@@ -280,6 +280,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _note("interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: stop quietly, as the Python docs advise.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_DATA
 
 
 class _UsageError(Exception):
@@ -409,12 +414,14 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 def _cmd_predict(args: argparse.Namespace) -> int:
     model, metadata = _load(args.model)
     saved = [str(c) for c in metadata.get("columns", np.array([], dtype=str)).tolist()]
-    columns = args.columns
-    if columns is None and saved:
-        probe = read_table(args.data, header=args.header)
-        if probe.has_header and all(name in probe.columns for name in saved):
-            columns = ",".join(saved)
-    table = _read(args, columns)
+    if args.columns is None and saved:
+        # Prefer the columns the model was fitted on, by name; fall back to all numeric ones.
+        try:
+            table = read_table(args.data, columns=",".join(saved), header=args.header)
+        except DataError:
+            table = _read(args, None)
+    else:
+        table = _read(args, args.columns)
     n_features = int(model.n_features_in_)
     if table.X.shape[1] != n_features:
         raise DataError(
