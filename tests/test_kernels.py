@@ -1,0 +1,249 @@
+"""Every Numba kernel equals its pure-NumPy twin (fastgmm._reference)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import COVARIANCE_TYPES, RTOL, random_params
+
+from fastgmm import _kernels as K
+from fastgmm import _reference as R
+from fastgmm._covariance import sxx_shape
+
+DTYPES = (np.float64, np.float32)
+SHAPES = [  # (n_samples, n_features, n_components): includes edge shapes
+    (257, 3, 4),
+    (40, 5, 1),
+    (3, 2, 3),  # n_samples == n_components
+    (600, 1, 2),
+]
+
+
+def _data(rng, n, d, dtype):
+    X = rng.normal(0, 3, size=(n, d))
+    X[n // 2 :: 7] = X[0]  # duplicated points
+    return np.ascontiguousarray(X.astype(dtype))
+
+
+def _triu(a):
+    return np.triu(a) if a.ndim >= 2 else a
+
+
+def _close(a, b, dtype=np.float64):
+    np.testing.assert_allclose(a, b, rtol=RTOL[np.float64], atol=1e-10 * max(1.0, np.abs(b).max()))
+
+
+@pytest.mark.parametrize("cov", COVARIANCE_TYPES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_log_gaussian_prob(rng, cov, dtype, shape):
+    n, d, k = shape
+    X = _data(rng, n, d, dtype)
+    _, means, chol, _ = random_params(rng, cov, k, d)
+    out_k = np.empty((n, k))
+    out_r = np.empty((n, k))
+    getattr(K, f"log_gaussian_prob_{cov}")(X, means, chol, out_k)
+    getattr(R, f"log_gaussian_prob_{cov}")(X, means, chol, out_r)
+    _close(out_k, out_r)
+
+
+@pytest.mark.parametrize("cov", COVARIANCE_TYPES)
+def test_log_density_far_below_float64_underflow(cov, rng):
+    """Densities of 1e-2000 are represented exactly in the log domain (the seeds' under-flow)."""
+    d, k = 2, 2
+    _, means, chol, _ = random_params(rng, cov, k, d)
+    X = np.array([[300.0, -300.0], [0.0, 0.0]])
+    out = np.empty((2, k))
+    getattr(K, f"log_gaussian_prob_{cov}")(X, means, chol, out)
+    ref = np.empty((2, k))
+    getattr(R, f"log_gaussian_prob_{cov}")(X, means, chol, ref)
+    assert np.all(np.isfinite(out))
+    assert out[0].max() < np.log(1e-308) - 1000  # exp() of it would be exactly 0.0
+    _close(out, ref)
+
+
+def test_normalize_log_resp_with_empty_component(rng):
+    wlp = rng.normal(size=(50, 4)) * 10
+    wlp[:, 2] = -np.inf  # zero-weight component
+    wlp[7] = -np.inf  # a row impossible under every component
+    a, b = wlp.copy(), wlp.copy()
+    na, nb = np.empty(50), np.empty(50)
+    K.normalize_log_resp(a, na)
+    R.normalize_log_resp(b, nb)
+    np.testing.assert_array_equal(np.isneginf(a), np.isneginf(b))
+    fin = np.isfinite(b)
+    np.testing.assert_allclose(a[fin], b[fin], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(na, nb, rtol=1e-12)
+    rows = np.isfinite(na)
+    np.testing.assert_allclose(np.exp(a[rows]).sum(axis=1), 1.0, rtol=1e-12)
+    assert np.all(np.exp(a[:, 2]) == 0.0)
+
+
+@pytest.mark.parametrize("cov", COVARIANCE_TYPES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_accumulate(rng, cov, dtype, weighted):
+    n, d, k = 123, 4, 3
+    X = _data(rng, n, d, dtype)
+    resp = rng.dirichlet(np.ones(k), size=n)
+    resp[:, 1] = 0.0  # a component with no responsibility
+    sw = rng.integers(0, 3, size=n).astype(float) if weighted else np.empty(0)
+    shift = rng.normal(size=(k, d))
+    outs = []
+    for mod in (K, R):
+        nk, sx, sxx = np.zeros(k), np.zeros((k, d)), np.zeros(sxx_shape(cov, k, d))
+        getattr(mod, f"accumulate_{cov}")(X, sw, resp, shift, nk, sx, sxx)
+        outs.append((nk, sx, _triu(sxx)))
+    for a, b in zip(*outs, strict=True):
+        _close(a, b)
+
+
+@pytest.mark.parametrize("cov", COVARIANCE_TYPES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("hard", [False, True])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_suffstats(rng, cov, dtype, shape, hard, parallel):
+    n, d, k = shape
+    X = _data(rng, n, d, dtype)
+    weights, means, chol, _ = random_params(rng, cov, k, d)
+    if k > 2:
+        weights[1] = 0.0  # zero-weight component: log weight -inf
+        weights /= weights.sum()
+    sw = rng.uniform(0, 2, size=n)
+    sw[::5] = 0.0
+    name = f"suffstats_{cov}" + ("_parallel" if parallel else "")
+    outs = []
+    for mod in (K, R):
+        nk, sx, sxx = np.zeros(k), np.zeros((k, d)), np.zeros(sxx_shape(cov, k, d))
+        ll = getattr(mod, name)(X, sw, weights, means, chol, hard, nk, sx, sxx)
+        outs.append((np.array([ll]), nk, sx, _triu(sxx)))
+    for a, b in zip(*outs, strict=True):
+        _close(a, b)
+
+
+@pytest.mark.parametrize("cov", COVARIANCE_TYPES)
+def test_parallel_suffstats_overwrite_and_match_serial_sum(rng, cov):
+    n, d, k = 5000, 3, 2  # several chunks
+    X = _data(rng, n, d, np.float64)
+    weights, means, chol, _ = random_params(rng, cov, k, d)
+    nk, sx, sxx = np.full(k, 7.0), np.full((k, d), 7.0), np.full(sxx_shape(cov, k, d), 7.0)
+    ll = getattr(K, f"suffstats_{cov}_parallel")(
+        X, np.empty(0), weights, means, chol, False, nk, sx, sxx
+    )
+    nk2, sx2, sxx2 = np.zeros(k), np.zeros((k, d)), np.zeros(sxx_shape(cov, k, d))
+    ll2 = getattr(K, f"suffstats_{cov}")(
+        X, np.empty(0), weights, means, chol, False, nk2, sx2, sxx2
+    )
+    np.testing.assert_allclose(ll, ll2, rtol=1e-12)
+    np.testing.assert_allclose(nk, nk2, rtol=1e-12)
+    np.testing.assert_allclose(_triu(sxx), _triu(sxx2), rtol=1e-11)
+
+
+@pytest.mark.parametrize("cov", COVARIANCE_TYPES)
+@pytest.mark.parametrize("reg", [0.0, 1e-3])
+def test_m_step(rng, cov, reg):
+    n, d, k = 200, 3, 3
+    X = _data(rng, n, d, np.float64)
+    resp = rng.dirichlet(np.ones(k), size=n)
+    shift = rng.normal(size=(k, d))
+    nk, sx, sxx = np.zeros(k), np.zeros((k, d)), np.zeros(sxx_shape(cov, k, d))
+    R.__dict__[f"accumulate_{cov}"](X, np.empty(0), resp, shift, nk, sx, sxx)
+    cshape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[cov]
+    outs = []
+    for mod in (K, R):
+        w, m, c, p = np.empty(k), np.empty((k, d)), np.empty(cshape), np.empty(cshape)
+        status = getattr(mod, f"m_step_{cov}")(nk, sx, sxx, shift, reg, w, m, c, p)
+        assert status == 0
+        outs.append((w, m, c, p))
+    for a, b in zip(*outs, strict=True):
+        _close(a, b)
+    # Closed form straight from the responsibilities (no shift).
+    w, m, c, _ = outs[0]
+    np.testing.assert_allclose(w, resp.sum(0) / n, rtol=1e-12)
+    np.testing.assert_allclose(m, (resp.T @ X) / resp.sum(0)[:, None], rtol=1e-12)
+    if cov == "full":
+        for j in range(k):
+            diff = X - m[j]
+            ref = (resp[:, j] * diff.T) @ diff / resp[:, j].sum() + reg * np.eye(d)
+            np.testing.assert_allclose(c[j], ref, rtol=1e-11)
+
+
+@pytest.mark.parametrize("cov", COVARIANCE_TYPES)
+def test_m_step_reports_non_positive_definite(cov):
+    k, d = 2, 3
+    nk = np.array([5.0, 0.0])  # second component empty, reg_covar = 0 -> singular
+    sx = np.zeros((k, d))
+    sxx = np.zeros(sxx_shape(cov, k, d))
+    if cov == "full":
+        sxx[0] = np.eye(d) * 5
+    elif cov == "tied":
+        sxx[:] = np.eye(d) * 5  # pooled over components: still positive definite
+    elif cov == "diag":
+        sxx[0] = 5.0
+    elif cov == "spherical":
+        sxx[0] = 5.0 * d
+    cshape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[cov]
+    for mod in (K, R):
+        w, m, c, p = np.empty(k), np.empty((k, d)), np.empty(cshape), np.empty(cshape)
+        status = getattr(mod, f"m_step_{cov}")(nk, sx, sxx, np.zeros((k, d)), 0.0, w, m, c, p)
+        assert status == (0 if cov == "tied" else 2)
+
+
+@pytest.mark.parametrize("cov", COVARIANCE_TYPES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_e_step(rng, cov, dtype):
+    n, d, k = 700, 3, 4
+    X = _data(rng, n, d, dtype)
+    weights, means, chol, _ = random_params(rng, cov, k, d)
+    outs = []
+    for mod in (K, R):
+        norm, labels, log_resp = np.empty(n), np.empty(n, np.int64), np.empty((n, k))
+        getattr(mod, f"e_step_{cov}_parallel")(X, weights, means, chol, norm, labels, log_resp)
+        outs.append((norm, labels, log_resp))
+    _close(outs[0][0], outs[1][0])
+    np.testing.assert_array_equal(outs[0][1], outs[1][1])
+    _close(outs[0][2], outs[1][2])
+    # Skipped outputs: only labels requested.
+    labels = np.empty(n, np.int64)
+    getattr(K, f"e_step_{cov}_parallel")(
+        X, weights, means, chol, np.empty(0), labels, np.empty((0, k))
+    )
+    np.testing.assert_array_equal(labels, outs[1][1])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_kmeans_plusplus_and_assign(rng, weighted):
+    n, d, k = 400, 2, 5
+    X = _data(rng, n, d, np.float64)
+    sw = rng.uniform(0.1, 3, size=n) if weighted else np.empty(0)
+    first_u = 0.37
+    trial_u = rng.uniform(size=(k - 1, 3))
+    res = []
+    for mod in (K, R):
+        centers, idx = np.empty((k, d)), np.empty(k, np.int64)
+        mod.kmeans_plusplus(X, sw, first_u, trial_u, centers, idx)
+        labels, sums, counts = np.empty(n, np.int64), np.empty((k, d)), np.empty(k)
+        inertia = mod.kmeans_assign_parallel(X, sw, centers, labels, sums, counts)
+        res.append((centers, idx, labels, sums, counts, np.array([inertia])))
+    np.testing.assert_array_equal(res[0][1], res[1][1])
+    np.testing.assert_array_equal(res[0][2], res[1][2])
+    for a, b in zip(res[0][3:], res[1][3:], strict=True):
+        _close(a, b)
+    assert len(set(res[0][1].tolist())) == k  # distinct seeds
+
+
+@pytest.mark.parametrize("d", [1, 2, 7])
+def test_precision_cholesky(rng, d):
+    a = rng.normal(size=(d, d))
+    cov = a @ a.T + np.eye(d)
+    outs = []
+    for mod in (K, R):
+        work, out = np.empty((d, d)), np.empty((d, d))
+        assert mod.precision_cholesky_from_covariance(cov, work, out)
+        outs.append(out)
+    _close(outs[0], outs[1])
+    np.testing.assert_allclose(outs[0] @ outs[0].T, np.linalg.inv(cov), rtol=1e-10, atol=1e-12)
+    assert np.allclose(outs[0], np.triu(outs[0]))
+    bad = -np.eye(d)
+    assert not K.precision_cholesky_from_covariance(bad, np.empty((d, d)), np.empty((d, d)))
