@@ -6,8 +6,17 @@ cached on disk.
 
 from ._estimator import GaussianMixture
 from ._kmeans import KMeans
+from ._selection import GaussianMixtureIC, select
 from ._validation import ConvergenceWarning, NotFittedError
 
 __version__ = "0.1.0"
 
-__all__ = ["ConvergenceWarning", "GaussianMixture", "KMeans", "NotFittedError", "__version__"]
+__all__ = [
+    "ConvergenceWarning",
+    "GaussianMixture",
+    "GaussianMixtureIC",
+    "KMeans",
+    "NotFittedError",
+    "__version__",
+    "select",
+]

@@ -19,6 +19,11 @@ from ._covariance import (
     precisions_from_cholesky,
     sxx_shape,
 )
+from ._em_variants import (
+    RespChangeTracker,
+    check_em_variant_params,
+    classification_log_likelihood,
+)
 from ._kmeans import KMeans, kmeans_plusplus_centers
 from ._validation import (
     ConvergenceWarning,
@@ -80,6 +85,16 @@ class GaussianMixture(ParamsMixin):
     backend : {"numba", "numpy"}, default="numba"
         ``"numpy"`` runs the same algorithm on the pure-NumPy twin (for
         comparisons and debugging).
+    assignment : {"soft", "hard"}, default="soft"
+        ``"hard"`` runs classification EM: each sample is given wholly to its most
+        probable component before the M-step; ``lower_bound_`` is then the
+        classification log-likelihood per unit weight, which never decreases.
+    stopping : {"lower_bound", "resp_change"}, default="lower_bound"
+        Stop when the lower bound changes by less than ``tol`` (scikit-learn), or
+        when no responsibility changes by ``resp_tol`` or more between two
+        iterations (stores ``2 * n_samples * n_components`` float64 values).
+    resp_tol : float, default=1e-3
+        Threshold of ``stopping="resp_change"`` on ``max |r_ik - r_ik_prev|``.
 
     Attributes
     ----------
@@ -129,6 +144,9 @@ class GaussianMixture(ParamsMixin):
         verbose: int = 0,
         verbose_interval: int = 10,
         backend: str = "numba",
+        assignment: str = "soft",
+        stopping: str = "lower_bound",
+        resp_tol: float = 1e-3,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -145,6 +163,9 @@ class GaussianMixture(ParamsMixin):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.backend = backend
+        self.assignment = assignment
+        self.stopping = stopping
+        self.resp_tol = resp_tol
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GaussianMixture:
@@ -184,11 +205,14 @@ class GaussianMixture(ParamsMixin):
         X = self._fit(X, sample_weight)
         return self._predict_validated(X)
 
-    def _fit(self, X: Any, sample_weight: Any) -> np.ndarray:
+    def _fit(self, X: Any, sample_weight: Any, *, validated: bool = False) -> np.ndarray:
         check_params(self)
-        X = check_X(X, min_samples=self.n_components)
+        check_em_variant_params(self)
+        if not validated:  # fastgmm._selection validates once for a whole grid
+            X = check_X(X, min_samples=self.n_components)
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
         n_samples, n_features = X.shape
-        sw = check_sample_weight(sample_weight, n_samples)
+        sw = sample_weight
         self._check_init_arrays(n_features)
 
         do_init = not (self.warm_start and hasattr(self, "converged_"))
@@ -212,6 +236,9 @@ class GaussianMixture(ParamsMixin):
             lower_bounds: list[float] = []
             converged = False
             n_iter = 0
+            tracker = None
+            if self.stopping == "resp_change" and self.max_iter > 0:
+                tracker = RespChangeTracker(ops.e_step, X, sw, self.assignment == "hard", params)
             for n_iter in range(1, self.max_iter + 1):  # noqa: B007
                 prev_lower_bound = lower_bound
                 log_lik, params = self._em_step(ops, X, sw, params)
@@ -219,7 +246,11 @@ class GaussianMixture(ParamsMixin):
                 lower_bounds.append(lower_bound)
                 change = lower_bound - prev_lower_bound
                 self._verbose_iter_end(n_iter, lower_bound, change)
-                if abs(change) < self.tol:
+                if tracker is None:
+                    stop = abs(change) < self.tol
+                else:
+                    stop = tracker.update(params) < self.resp_tol
+                if stop:
                     converged = True
                     break
             if self.max_iter > 0:
@@ -254,7 +285,10 @@ class GaussianMixture(ParamsMixin):
         nk = np.empty(n_components)
         sx = np.empty((n_components, n_features))
         sxx = np.empty(sxx_shape(cov, n_components, n_features))
-        log_lik = ops.suffstats(X, sw, weights, means, prec_chol, False, nk, sx, sxx)
+        hard = self.assignment == "hard"
+        log_lik = ops.suffstats(X, sw, weights, means, prec_chol, hard, nk, sx, sxx)
+        if hard:  # the objective hard EM increases (fastgmm._em_variants)
+            log_lik = classification_log_likelihood(cov, nk, sxx, weights, prec_chol, n_features)
         return float(log_lik), self._m_step(ops, nk, sx, sxx, means)
 
     def _m_step(self, ops, nk, sx, sxx, shift):
@@ -550,34 +584,44 @@ class GaussianMixture(ParamsMixin):
     def _n_parameters(self) -> int:
         return n_parameters(self.covariance_type, self.means_.shape[0], self.means_.shape[1])
 
-    def bic(self, X: Any) -> float:
+    def bic(self, X: Any, sample_weight: Any = None) -> float:
         """Bayesian information criterion on ``X`` (lower is better).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights: the log-likelihood is ``sum_i w_i log p(x_i)`` and the sample
+            size in the penalty is ``sum_i w_i`` (integer weights = repeated rows).
 
         Returns
         -------
         bic : float
         """
-        X = self._validate_for_inference(X)
-        n = X.shape[0]
-        return -2.0 * self.score(X) * n + self._n_parameters() * np.log(n)
+        from ._selection import information_criteria
 
-    def aic(self, X: Any) -> float:
+        X = self._validate_for_inference(X)
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        return information_criteria(self, X, sw)["bic"]
+
+    def aic(self, X: Any, sample_weight: Any = None) -> float:
         """Akaike information criterion on ``X`` (lower is better).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights, as in :meth:`bic`.
 
         Returns
         -------
         aic : float
         """
+        from ._selection import information_criteria
+
         X = self._validate_for_inference(X)
-        return -2.0 * self.score(X) * X.shape[0] + 2 * self._n_parameters()
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        return information_criteria(self, X, sw)["aic"]
 
     def save(self, path: Any) -> None:
         """Save the fitted model to a versioned ``.npz`` file (see `fastgmm.io.save_model`).
