@@ -8,6 +8,7 @@ import numpy as np
 
 from ._backend import backend_module
 from ._base import ParamsMixin
+from ._threading import serialized
 from ._validation import check_random_state, check_sample_weight, check_X
 
 
@@ -54,6 +55,7 @@ def lloyd(
     centers, labels, inertia, n_iter
     """
     ops = backend_module(backend)
+    assign = serialized(ops.kmeans_assign_parallel)  # fastgmm._threading: workqueue-safe
     n_samples = X.shape[0]
     n_clusters = centers.shape[0]
     centers = centers.copy()
@@ -64,11 +66,11 @@ def lloyd(
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 (n_iter is returned)
         prev[:] = labels
-        ops.kmeans_assign_parallel(X, sample_weight, centers, labels, sums, counts)
+        assign(X, sample_weight, centers, labels, sums, counts)
         empty = np.flatnonzero(counts == 0)
         if empty.size:
             dist = np.empty(n_samples)
-            ops.distance_to_assigned(X, centers, labels, dist)
+            serialized(ops.distance_to_assigned)(X, centers, labels, dist)
             far = np.argsort(dist, kind="stable")[::-1][: empty.size]
             for j, i in zip(empty, far, strict=True):
                 sums[j] = X[i]
@@ -79,7 +81,7 @@ def lloyd(
         if np.array_equal(labels, prev) or shift <= tol:
             break
     # Final assignment so labels, centres and inertia agree.
-    inertia = ops.kmeans_assign_parallel(X, sample_weight, centers, labels, sums, counts)
+    inertia = assign(X, sample_weight, centers, labels, sums, counts)
     return centers, labels, float(inertia), n_iter
 
 
@@ -220,7 +222,7 @@ class KMeans(ParamsMixin):
         centers = self.cluster_centers_.astype(np.float64)
         sums = np.empty_like(centers)
         counts = np.empty(centers.shape[0])
-        ops.kmeans_assign_parallel(X, np.empty(0), centers, labels, sums, counts)
+        serialized(ops.kmeans_assign_parallel)(X, np.empty(0), centers, labels, sums, counts)
         return labels
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
