@@ -623,6 +623,46 @@ class GaussianMixture(ParamsMixin):
         sw = check_sample_weight(sample_weight, X.shape[0])
         return information_criteria(self, X, sw)["aic"]
 
+    def condition(self, indices_given: Any, x_given: Any) -> Any:
+        """Conditional mixture ``p(y | x = x_given)`` over the features not in ``indices_given``.
+
+        Gaussian mixture regression for every covariance type (see `fastgmm._conditional`).
+
+        Parameters
+        ----------
+        indices_given : array-like of int or bool mask
+            Features of ``x``; the others (in increasing order) form ``y``.
+        x_given : array-like of shape (n_given,) or (n_queries, n_given)
+            One query point, or many.
+
+        Returns
+        -------
+        conditional : GaussianMixture or ConditionalMixture
+            One point: a fitted `GaussianMixture` over ``y`` of the same covariance type.
+            Many: arrays ``weights`` (n_queries, n_components), ``means``
+            (n_queries, n_components, n_target) and the shared ``covariances``.
+        """
+        from ._conditional import condition
+
+        return condition(self, indices_given, x_given)
+
+    def regress(self, indices_given: Any, X_given: Any) -> np.ndarray:
+        """Predict ``E[y | x]`` for every row of ``X_given`` (Gaussian mixture regression).
+
+        Parameters
+        ----------
+        indices_given : array-like of int or bool mask
+            Features of ``x``; the others (in increasing order) form ``y``.
+        X_given : array-like of shape (n_queries, n_given)
+
+        Returns
+        -------
+        y_mean : ndarray of shape (n_queries, n_target)
+        """
+        from ._conditional import regress
+
+        return regress(self, indices_given, X_given)
+
     def save(self, path: Any) -> None:
         """Save the fitted model to a versioned ``.npz`` file (see `fastgmm.io.save_model`).
 
