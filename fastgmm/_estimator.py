@@ -19,12 +19,14 @@ from ._covariance import (
     precisions_from_cholesky,
     sxx_shape,
 )
+from ._dask import is_dask_array
 from ._em_variants import (
     RespChangeTracker,
     check_em_variant_params,
     classification_log_likelihood,
 )
 from ._kmeans import KMeans, kmeans_plusplus_centers
+from ._streaming import is_streamed
 from ._validation import (
     ConvergenceWarning,
     check_means,
@@ -95,6 +97,11 @@ class GaussianMixture(ParamsMixin):
         iterations (stores ``2 * n_samples * n_components`` float64 values).
     resp_tol : float, default=1e-3
         Threshold of ``stopping="resp_change"`` on ``max |r_ik - r_ik_prev|``.
+    learning_decay : float, default=0.7
+        ``kappa`` of the :meth:`partial_fit` step size
+        ``rho_t = (t + learning_offset) ** -learning_decay``; in (0.5, 1].
+    learning_offset : float, default=10.0
+        ``t0 >= 0`` of the :meth:`partial_fit` step size (damps the first batches).
 
     Attributes
     ----------
@@ -147,6 +154,8 @@ class GaussianMixture(ParamsMixin):
         assignment: str = "soft",
         stopping: str = "lower_bound",
         resp_tol: float = 1e-3,
+        learning_decay: float = 0.7,
+        learning_offset: float = 10.0,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -166,6 +175,8 @@ class GaussianMixture(ParamsMixin):
         self.assignment = assignment
         self.stopping = stopping
         self.resp_tol = resp_tol
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GaussianMixture:
@@ -175,6 +186,8 @@ class GaussianMixture(ParamsMixin):
         ----------
         X : array-like of shape (n_samples, n_features)
             float32 data stays float32 (statistics are accumulated in float64).
+            A ``dask.array.Array`` is fitted on its workers and a ``numpy.memmap``
+            is streamed block by block (see `fastgmm._dask`, `fastgmm._streaming`).
         y : Ignored
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of every sample (an integer weight counts as that
@@ -184,6 +197,12 @@ class GaussianMixture(ParamsMixin):
         -------
         self : GaussianMixture
         """
+        if is_dask_array(X) or is_streamed(X):  # out of core: bounded client memory
+            from ._dask import fit_dask
+            from ._streaming import fit_streamed
+
+            (fit_dask if is_dask_array(X) else fit_streamed)(self, X, sample_weight)
+            return self
         self._fit(X, sample_weight)
         return self
 
@@ -202,8 +221,34 @@ class GaussianMixture(ParamsMixin):
         -------
         labels : ndarray of shape (n_samples,)
         """
+        if is_dask_array(X) or is_streamed(X):
+            return self.fit(X, sample_weight=sample_weight).predict(X)
         X = self._fit(X, sample_weight)
         return self._predict_validated(X)
+
+    def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GaussianMixture:
+        """Update the model with one batch by stepwise online EM (Cappé & Moulines, 2009).
+
+        The first call on an unfitted model is an ordinary :meth:`fit` on the batch.
+        Each later call does one E-step on the batch, moves running averages of the
+        sufficient statistics by ``rho_t = (t + learning_offset) ** -learning_decay``
+        and does one M-step (see `fastgmm._online`). ``lower_bound_`` becomes the
+        batch's average log-likelihood under the parameters before the update.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : GaussianMixture
+        """
+        from ._online import partial_fit
+
+        partial_fit(self, X, sample_weight)
+        return self
 
     def _fit(self, X: Any, sample_weight: Any, *, validated: bool = False) -> np.ndarray:
         check_params(self)
@@ -481,7 +526,12 @@ class GaussianMixture(ParamsMixin):
         Returns
         -------
         log_prob : ndarray of shape (n_samples,)
+            A lazy dask array when ``X`` is one.
         """
+        if is_dask_array(X):
+            from ._dask import score_samples
+
+            return score_samples(self, X)
         X = self._validate_for_inference(X)
         return self._e_step_outputs(X, norm=True)[0]
 
@@ -498,6 +548,10 @@ class GaussianMixture(ParamsMixin):
         -------
         log_likelihood : float
         """
+        if is_dask_array(X):
+            from ._dask import score
+
+            return score(self, X, sample_weight)
         X = self._validate_for_inference(X)
         log_prob = self._e_step_outputs(X, norm=True)[0]
         sw = check_sample_weight(sample_weight, X.shape[0])
@@ -515,7 +569,12 @@ class GaussianMixture(ParamsMixin):
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            A lazy dask array when ``X`` is one.
         """
+        if is_dask_array(X):
+            from ._dask import predict
+
+            return predict(self, X)
         return self._predict_validated(self._validate_for_inference(X))
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -528,8 +587,12 @@ class GaussianMixture(ParamsMixin):
         Returns
         -------
         resp : ndarray of shape (n_samples, n_components)
-            Rows sum to 1.
+            Rows sum to 1. A lazy dask array when ``X`` is one.
         """
+        if is_dask_array(X):
+            from ._dask import predict_proba
+
+            return predict_proba(self, X)
         X = self._validate_for_inference(X)
         log_resp = self._e_step_outputs(X, log_resp=True)[2]
         return np.exp(log_resp, out=log_resp)
