@@ -278,7 +278,7 @@ def test_bench_small(capsys):
     assert "cores (logical)" in out and "numba threads" in out
     table = [line for line in out.splitlines() if line.split()[:1] in (["300"], ["500"])]
     assert len(table) == 2
-    assert "fastgmm numpy" in out and "numpy/numba" in out
+    assert "fastgmm numpy" in out and "numpy/numba" in out and "first numba fit" in out
     assert out.count(" ms") >= 4
 
 
