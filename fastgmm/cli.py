@@ -334,10 +334,13 @@ def _load(path: str) -> tuple[Any, dict[str, np.ndarray]]:
     from fastgmm.io import load_metadata, load_model
 
     try:
-        return load_model(path), load_metadata(path)
+        model, metadata = load_model(path), load_metadata(path)
     except (FileNotFoundError, ValueError, KeyError, OSError) as exc:
         message = str(exc).strip("'\"") or type(exc).__name__
         raise DataError(message) from None
+    if type(model).__name__ != "GaussianMixture":
+        raise DataError(f"{path} holds a {type(model).__name__}, not a GaussianMixture")
+    return model, metadata
 
 
 def _fmt(array: np.ndarray, precision: int = 4) -> str:

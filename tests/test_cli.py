@@ -396,6 +396,12 @@ def test_bad_model_files(tmp_path, capsys, blobs):
     assert code == 1 and "not a fastgmm model file" in err
     code, _, err = run(capsys, "sample", data, "-n", 3)
     assert code == 1 and "not a fastgmm model file" in err
+    from fastgmm import KMeans
+    from fastgmm.io import save_model
+
+    save_model(KMeans(2, random_state=0).fit(blobs[0]), tmp_path / "k.npz")
+    code, _, err = run(capsys, "sample", tmp_path / "k.npz", "-n", 3)
+    assert code == 1 and "holds a KMeans, not a GaussianMixture" in err
     # A model fitted on 3 columns cannot label 2.
     model = tmp_path / "m.npz"
     run(capsys, "fit", data, "-k", 2, "-o", model)
