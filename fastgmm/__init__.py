@@ -4,7 +4,9 @@ Importing fastgmm compiles nothing: kernels are compiled on first use and
 cached on disk.
 """
 
+from ._bridge import from_params
 from ._estimator import GaussianMixture
+from ._fit_many import FitManyResult, fit_many
 from ._kmeans import KMeans
 from ._selection import GaussianMixtureIC, select
 from ._validation import ConvergenceWarning, NotFittedError
@@ -13,10 +15,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConvergenceWarning",
+    "FitManyResult",
     "GaussianMixture",
     "GaussianMixtureIC",
     "KMeans",
     "NotFittedError",
     "__version__",
+    "fit_many",
+    "from_params",
     "select",
 ]

@@ -756,5 +756,36 @@ class GaussianMixture(ParamsMixin):
             raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
         return model
 
+    def to_numba(self):
+        """Parameters as a namedtuple of float64 arrays for ``@numba.njit`` code.
+
+        Returns
+        -------
+        params : fastgmm.kernels.NumbaParams
+            ``(covariance_type code, weights, means, covariances, precisions_chol)``;
+            see `fastgmm._bridge.to_numba`.
+        """
+        from ._bridge import to_numba
+
+        return to_numba(self)
+
+    @classmethod
+    def from_numba(cls, params: Any, **kwargs: Any) -> GaussianMixture:
+        """Build a fitted model from `to_numba`-style parameters (see `fastgmm.from_params`).
+
+        Parameters
+        ----------
+        params : NumbaParams or tuple
+        **kwargs
+            ``converged``, ``n_iter``, ``lower_bound`` and constructor parameters.
+
+        Returns
+        -------
+        model : GaussianMixture
+        """
+        from ._bridge import from_numba
+
+        return from_numba(params, **kwargs)
+
 
 __all__ = ["GaussianMixture", "backend_module"]
