@@ -11,7 +11,6 @@ import numpy as np
 from ._backend import backend_module, gmm_ops
 from ._base import ParamsMixin
 from ._covariance import (
-    ILL_DEFINED_MESSAGE,
     covariance_shape,
     covariances_from_cholesky,
     n_parameters,
@@ -20,6 +19,7 @@ from ._covariance import (
     sxx_shape,
 )
 from ._dask import is_dask_array
+from ._degenerate import ill_defined_message
 from ._em_variants import (
     RespChangeTracker,
     check_em_variant_params,
@@ -29,6 +29,7 @@ from ._kmeans import KMeans, kmeans_plusplus_centers
 from ._streaming import is_streamed
 from ._validation import (
     ConvergenceWarning,
+    check_data_scale,
     check_means,
     check_params,
     check_precisions,
@@ -258,6 +259,7 @@ class GaussianMixture(ParamsMixin):
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
         n_samples, n_features = X.shape
         sw = sample_weight
+        check_data_scale(X, float(self.reg_covar), float(sw.sum() if sw.shape[0] else n_samples))
         self._check_init_arrays(n_features)
 
         do_init = not (self.warm_start and hasattr(self, "converged_"))
@@ -347,7 +349,7 @@ class GaussianMixture(ParamsMixin):
             nk, sx, sxx, shift, float(self.reg_covar), weights, means, covariances, prec_chol
         )
         if status:
-            raise ValueError(ILL_DEFINED_MESSAGE)
+            raise ValueError(ill_defined_message(status, nk, self.covariance_type, self.reg_covar))
         return weights, means, covariances, prec_chol
 
     # ------------------------------------------------------------------ initialisation

@@ -7,6 +7,7 @@ the problem and the fix.
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,10 @@ class NotFittedError(ValueError, AttributeError):
 
 class ConvergenceWarning(UserWarning):
     """EM stopped at ``max_iter`` before the lower bound changed by less than ``tol``."""
+
+
+class DataScaleWarning(UserWarning):
+    """``reg_covar`` (an absolute variance) is as large as the variance of some features."""
 
 
 def check_X(
@@ -54,8 +59,9 @@ def check_X(
                 arr = arr.astype(np.float64)
             except (ValueError, TypeError):
                 raise TypeError(
-                    f"{name} has dtype object with non-numeric entries. "
-                    "Convert it to a numeric array (float32 or float64) first."
+                    f"{name} has dtype object with non-numeric entries (text, or missing "
+                    "values such as None or pandas.NA). Convert it to a numeric array "
+                    "(float32 or float64) and impute missing values first."
                 ) from None
         else:
             raise TypeError(
@@ -99,6 +105,71 @@ def check_X(
             "(for example with numpy.nan_to_num or an imputer) before fitting."
         )
     return np.ascontiguousarray(arr)
+
+
+def check_data_scale(X: np.ndarray, reg_covar: float, total_weight: float) -> None:
+    """Refuse data whose EM sums would overflow; warn when ``reg_covar`` swamps a feature.
+
+    EM accumulates ``sum_i w_i (x_i - c)^2`` in float64 and stores covariances in
+    the dtype of ``X``. Data spread so widely that these overflow (for example
+    float64 data of order 1e155, or float32 data of order 1e19) cannot give a
+    correct fit, so a ``ValueError`` asks the user to rescale. ``reg_covar`` is an
+    absolute variance: when it is at least the variance of a non-constant
+    feature, the regularisation dominates that feature, and a
+    :class:`DataScaleWarning` says so.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Validated data (float32 or float64, finite).
+    reg_covar : float
+        The estimator's ``reg_covar``.
+    total_weight : float
+        ``n_samples``, or the sum of the sample weights.
+
+    Raises
+    ------
+    ValueError
+        If the squared spread of the data overflows float64 sums or the dtype of ``X``.
+    """
+    n_samples, n_features = X.shape
+    if n_samples == 0:
+        return
+    # Per-feature max - min in float64 (no n_samples x n_features temporary).
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = X.max(axis=0).astype(np.float64) - X.min(axis=0).astype(np.float64)
+    widest = float(spread.max())
+    f64_max = float(np.finfo(np.float64).max)
+    # Each sum of squares is at most W * D * spread^2; keep a factor 4 of headroom.
+    limit64 = np.sqrt(f64_max / (4.0 * max(total_weight, 1.0) * n_features))
+    if not widest <= limit64:
+        raise ValueError(
+            f"X spans {widest:.3g} along one feature (largest max - min), too wide for EM: "
+            f"sums of squared deviations over {n_samples} samples would overflow float64. "
+            "Rescale X first, e.g. fit on X / s with s = np.abs(X).max(); the fitted means "
+            "scale back by s and the covariances by s**2."
+        )
+    if X.dtype == np.float32:
+        f32_max = float(np.finfo(np.float32).max)
+        if (widest / 2.0) ** 2 + reg_covar > f32_max / 2.0:
+            raise ValueError(
+                f"X is float32 and spans {widest:.3g} along one feature: its variances would "
+                f"overflow float32 (largest {f32_max:.3g}) in covariances_. Pass float64 data "
+                "(X.astype(np.float64)) or rescale X."
+            )
+    # Variance <= (spread / 2)^2, so this only fires when reg_covar really dominates.
+    swamped = np.flatnonzero((spread > 0) & ((spread / 2.0) ** 2 <= reg_covar))
+    if swamped.size:
+        listed = ", ".join(str(j) for j in swamped[:5]) + (", ..." if swamped.size > 5 else "")
+        warnings.warn(
+            f"reg_covar={reg_covar:g} is at least the variance of {swamped.size} of "
+            f"{n_features} features (features {listed}; smallest max - min "
+            f"{float(spread[swamped].min()):.3g}): the regularisation dominates them and the "
+            "fit cannot resolve structure along them. Rescale X (e.g. X / X.std(axis=0)) or "
+            "lower reg_covar.",
+            DataScaleWarning,
+            stacklevel=4,  # check_data_scale <- _fit <- fit/fit_predict <- user
+        )
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
