@@ -79,6 +79,41 @@ True
 """
 
 from ._bridge import COVARIANCE_CODES, NumbaParams
+from ._kernels import (
+    accumulate_diag,
+    accumulate_full,
+    accumulate_spherical,
+    accumulate_tied,
+    add_log_weights,
+    argmax_rows,
+    cholesky_lower,
+    e_step_diag_parallel,
+    e_step_full_parallel,
+    e_step_spherical_parallel,
+    e_step_tied_parallel,
+    kmeans_assign,
+    kmeans_assign_parallel,
+    kmeans_plusplus,
+    log_gaussian_prob_diag,
+    log_gaussian_prob_full,
+    log_gaussian_prob_spherical,
+    log_gaussian_prob_tied,
+    m_step_diag,
+    m_step_full,
+    m_step_spherical,
+    m_step_tied,
+    normalize_log_resp,
+    precision_cholesky_from_covariance,
+    resp_from_log_prob,
+    suffstats_diag,
+    suffstats_diag_parallel,
+    suffstats_full,
+    suffstats_full_parallel,
+    suffstats_spherical,
+    suffstats_spherical_parallel,
+    suffstats_tied,
+    suffstats_tied_parallel,
+)
 from ._kernels.batched import (
     fit_many_diag,
     fit_many_full,
@@ -89,12 +124,6 @@ from ._kernels.batched import (
     init_many_kmeanspp_spherical,
     init_many_kmeanspp_tied,
     kmeanspp_uniforms,
-)
-from ._kernels.estep import (
-    e_step_diag_parallel,
-    e_step_full_parallel,
-    e_step_spherical_parallel,
-    e_step_tied_parallel,
 )
 from ._kernels.fit import (
     em_step_diag,
@@ -118,27 +147,6 @@ from ._kernels.fit import (
     init_from_seeds_spherical,
     init_from_seeds_tied,
 )
-from ._kernels.kmeans import (
-    kmeans_assign,
-    kmeans_assign_parallel,
-    kmeans_plusplus,
-)
-from ._kernels.linalg import (
-    cholesky_lower,
-    precision_cholesky_from_covariance,
-)
-from ._kernels.logprob import (
-    log_gaussian_prob_diag,
-    log_gaussian_prob_full,
-    log_gaussian_prob_spherical,
-    log_gaussian_prob_tied,
-)
-from ._kernels.mstep import (
-    m_step_diag,
-    m_step_full,
-    m_step_spherical,
-    m_step_tied,
-)
 from ._kernels.predict import (
     e_step_diag,
     e_step_full,
@@ -161,12 +169,6 @@ from ._kernels.predict import (
     score_samples_spherical,
     score_samples_tied,
 )
-from ._kernels.resp import (
-    add_log_weights,
-    argmax_rows,
-    normalize_log_resp,
-    resp_from_log_prob,
-)
 from ._kernels.sample import (
     pick_component,
     sample_diag,
@@ -177,20 +179,6 @@ from ._kernels.sample import (
     sample_spherical_random,
     sample_tied,
     sample_tied_random,
-)
-from ._kernels.suffstats import (
-    accumulate_diag,
-    accumulate_full,
-    accumulate_spherical,
-    accumulate_tied,
-    suffstats_diag,
-    suffstats_diag_parallel,
-    suffstats_full,
-    suffstats_full_parallel,
-    suffstats_spherical,
-    suffstats_spherical_parallel,
-    suffstats_tied,
-    suffstats_tied_parallel,
 )
 
 __all__ = [
