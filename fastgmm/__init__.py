@@ -5,11 +5,15 @@ cached on disk.
 """
 
 from ._bridge import from_params
+from ._datasets import load_iris
 from ._estimator import GaussianMixture
 from ._fit_many import FitManyResult, fit_many
 from ._kmeans import KMeans
+from ._metrics import best_match_accuracy
 from ._selection import GaussianMixtureIC, select
 from ._validation import ConvergenceWarning, NotFittedError
+from .io import load_model as load
+from .io import save_model
 
 __version__ = "0.1.0"
 
@@ -21,6 +25,10 @@ __all__ = [
     "KMeans",
     "NotFittedError",
     "__version__",
+    "best_match_accuracy",
+    "load",
+    "load_iris",
+    "save_model",
     "fit_many",
     "from_params",
     "select",

@@ -26,6 +26,7 @@ from ._em_variants import (
     classification_log_likelihood,
 )
 from ._kmeans import KMeans, kmeans_plusplus_centers
+from ._progress import progress
 from ._streaming import is_streamed
 from ._validation import (
     ConvergenceWarning,
@@ -273,6 +274,8 @@ class GaussianMixture(ParamsMixin):
         best_n_iter = 0
         best_lower_bounds: list[float] = []
         best_converged = False
+        # tqdm bar over n_init x max_iter when verbose and tqdm is installed; else a no-op.
+        bar = progress(total=n_init * self.max_iter, enabled=bool(self.verbose), desc="EM")
         for init in range(n_init):
             self._verbose_init_begin(init)
             if do_init:
@@ -293,6 +296,7 @@ class GaussianMixture(ParamsMixin):
                 lower_bounds.append(lower_bound)
                 change = lower_bound - prev_lower_bound
                 self._verbose_iter_end(n_iter, lower_bound, change)
+                bar.update(1)
                 if tracker is None:
                     stop = abs(change) < self.tol
                 else:
@@ -309,6 +313,7 @@ class GaussianMixture(ParamsMixin):
                 best_lower_bounds = lower_bounds
                 best_converged = converged
 
+        bar.close()
         if not best_converged and self.max_iter > 0:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init "
