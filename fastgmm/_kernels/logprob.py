@@ -8,13 +8,34 @@ are still represented exactly.
 
 Kernels are serial over the rows they are given (call them on ``X[a:b]`` for a
 block); the parallel drivers in :mod:`fastgmm._kernels.estep` split rows.
+Internally rows go through the transposed blocks of :mod:`fastgmm._kernels._blocked`
+(inner loops over points, vectorised), the same code the fused fit runs.
 """
 
 import numpy as np
 
+from ._blocked import (
+    block_rows_for,
+    const_diag,
+    const_full,
+    const_spherical,
+    const_tied,
+    load_transposed,
+    log_prob_diag_T,
+    log_prob_full_T,
+    log_prob_spherical_T,
+    log_prob_tied_T,
+)
 from ._jit import jit
 
 LOG_2PI = np.log(2.0 * np.pi)
+
+
+@jit
+def _scatter_T(lpT, nb, a, out):
+    for i in range(nb):
+        for k in range(lpT.shape[0]):
+            out[a + i, k] = lpT[k, i]
 
 
 @jit
@@ -32,22 +53,19 @@ def log_gaussian_prob_full(X, means, precisions_chol, out):
     """
     n_samples, n_features = X.shape
     n_components = means.shape[0]
-    diff = np.empty(n_features)
-    for k in range(n_components):
-        log_det = 0.0
-        for j in range(n_features):
-            log_det += np.log(precisions_chol[k, j, j])
-        const = -0.5 * n_features * LOG_2PI + log_det
-        for i in range(n_samples):
-            for j in range(n_features):
-                diff[j] = X[i, j] - means[k, j]
-            sq = 0.0
-            for j in range(n_features):
-                y = 0.0
-                for m in range(j + 1):
-                    y += diff[m] * precisions_chol[k, m, j]
-                sq += y * y
-            out[i, k] = const - 0.5 * sq
+    block = block_rows_for(n_features)
+    nbuf = min(block, n_samples)
+    const = np.empty(n_components)
+    const_full(precisions_chol, np.zeros(n_components), const)
+    XT = np.empty((n_features, nbuf))
+    lpT = np.empty((n_components, nbuf))
+    dT = np.empty((n_features, nbuf))
+    y = np.empty(nbuf)
+    for a in range(0, n_samples, block):
+        nb = min(block, n_samples - a)
+        load_transposed(X, a, nb, XT)
+        log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, y)
+        _scatter_T(lpT, nb, a, out)
 
 
 @jit
@@ -65,22 +83,19 @@ def log_gaussian_prob_tied(X, means, precisions_chol, out):
     """
     n_samples, n_features = X.shape
     n_components = means.shape[0]
-    diff = np.empty(n_features)
-    log_det = 0.0
-    for j in range(n_features):
-        log_det += np.log(precisions_chol[j, j])
-    const = -0.5 * n_features * LOG_2PI + log_det
-    for k in range(n_components):
-        for i in range(n_samples):
-            for j in range(n_features):
-                diff[j] = X[i, j] - means[k, j]
-            sq = 0.0
-            for j in range(n_features):
-                y = 0.0
-                for m in range(j + 1):
-                    y += diff[m] * precisions_chol[m, j]
-                sq += y * y
-            out[i, k] = const - 0.5 * sq
+    block = block_rows_for(n_features)
+    nbuf = min(block, n_samples)
+    const = np.empty(n_components)
+    const_tied(precisions_chol, np.zeros(n_components), const)
+    XT = np.empty((n_features, nbuf))
+    lpT = np.empty((n_components, nbuf))
+    dT = np.empty((n_features, nbuf))
+    y = np.empty(nbuf)
+    for a in range(0, n_samples, block):
+        nb = min(block, n_samples - a)
+        load_transposed(X, a, nb, XT)
+        log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, y)
+        _scatter_T(lpT, nb, a, out)
 
 
 @jit
@@ -98,17 +113,17 @@ def log_gaussian_prob_diag(X, means, precisions_chol, out):
     """
     n_samples, n_features = X.shape
     n_components = means.shape[0]
-    for k in range(n_components):
-        log_det = 0.0
-        for j in range(n_features):
-            log_det += np.log(precisions_chol[k, j])
-        const = -0.5 * n_features * LOG_2PI + log_det
-        for i in range(n_samples):
-            sq = 0.0
-            for j in range(n_features):
-                y = (X[i, j] - means[k, j]) * precisions_chol[k, j]
-                sq += y * y
-            out[i, k] = const - 0.5 * sq
+    block = block_rows_for(n_features)
+    nbuf = min(block, n_samples)
+    const = np.empty(n_components)
+    const_diag(precisions_chol, np.zeros(n_components), const)
+    XT = np.empty((n_features, nbuf))
+    lpT = np.empty((n_components, nbuf))
+    for a in range(0, n_samples, block):
+        nb = min(block, n_samples - a)
+        load_transposed(X, a, nb, XT)
+        log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT)
+        _scatter_T(lpT, nb, a, out)
 
 
 @jit
@@ -126,13 +141,14 @@ def log_gaussian_prob_spherical(X, means, precisions_chol, out):
     """
     n_samples, n_features = X.shape
     n_components = means.shape[0]
-    for k in range(n_components):
-        p = precisions_chol[k]
-        const = -0.5 * n_features * LOG_2PI + n_features * np.log(p)
-        p2 = p * p
-        for i in range(n_samples):
-            sq = 0.0
-            for j in range(n_features):
-                y = X[i, j] - means[k, j]
-                sq += y * y
-            out[i, k] = const - 0.5 * sq * p2
+    block = block_rows_for(n_features)
+    nbuf = min(block, n_samples)
+    const = np.empty(n_components)
+    const_spherical(precisions_chol, n_features, np.zeros(n_components), const)
+    XT = np.empty((n_features, nbuf))
+    lpT = np.empty((n_components, nbuf))
+    for a in range(0, n_samples, block):
+        nb = min(block, n_samples - a)
+        load_transposed(X, a, nb, XT)
+        log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT)
+        _scatter_T(lpT, nb, a, out)

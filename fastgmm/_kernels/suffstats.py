@@ -25,16 +25,27 @@ Only the upper triangle (``a <= b``) of the full/tied ``sxx`` is accumulated.
 import numpy as np
 from numba import prange
 
-from ._jit import jit
-from .logprob import (
-    log_gaussian_prob_diag,
-    log_gaussian_prob_full,
-    log_gaussian_prob_spherical,
-    log_gaussian_prob_tied,
+from ._blocked import (
+    accumulate_diag_T,
+    accumulate_full_T,
+    accumulate_spherical_T,
+    accumulate_tied_T,
+    block_rows_for,
+    const_diag,
+    const_full,
+    const_spherical,
+    const_tied,
+    load_transposed,
+    log_prob_diag_T,
+    log_prob_full_T,
+    log_prob_spherical_T,
+    log_prob_tied_T,
+    resp_T,
 )
+from ._jit import jit
 from .resp import add_log_weights, normalize_log_resp
 
-#: Rows processed per fused block: the (BLOCK_ROWS, n_components) scratch stays in L1/L2.
+#: Rows per block of the streamed prediction drivers (the fused fit uses block_rows_for).
 BLOCK_ROWS = 256
 #: Chunks of the parallel drivers: at least this many rows each...
 MIN_CHUNK_ROWS = 2048
@@ -201,83 +212,110 @@ def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     """Fused E-step and statistics over all rows of ``X`` (serial), full covariances.
 
     Statistics are centred at ``means`` and *added* to ``nk``, ``sx``, ``sxx``
-    (see :func:`accumulate_full` for shapes).
+    (see :func:`accumulate_full` for shapes). Rows are processed in blocks of
+    :func:`~fastgmm._kernels._blocked.block_rows_for` rows, transposed so the
+    inner loops run over points (see :mod:`fastgmm._kernels._blocked`); no
+    ``n_samples x n_components`` array exists.
 
     Returns
     -------
     weighted_log_likelihood : float
         ``sum_i w_i log p(x_i)`` under the given parameters.
     """
-    n_samples = X.shape[0]
+    n_samples, n_features = X.shape
     n_components = means.shape[0]
-    log_weights = np.log(weights)
-    buf = np.empty((min(BLOCK_ROWS, n_samples), n_components))
-    norm = np.empty(buf.shape[0])
+    block = block_rows_for(n_features)
+    nbuf = min(block, n_samples)
+    const = np.empty(n_components)
+    const_full(precisions_chol, np.log(weights), const)
+    XT = np.empty((n_features, nbuf))
+    dT = np.empty((n_features, nbuf))
+    rdT = np.empty((n_features, nbuf))
+    lpT = np.empty((n_components, nbuf))
+    norm = np.empty(nbuf)
+    s = np.empty(nbuf)
+    bits = np.empty((2, nbuf), dtype=np.int64)
     total = 0.0
-    for a in range(0, n_samples, BLOCK_ROWS):
-        b = min(a + BLOCK_ROWS, n_samples)
-        sw = sample_weight[a:b] if sample_weight.shape[0] > 0 else sample_weight[0:0]
-        lp = buf[: b - a]
-        log_gaussian_prob_full(X[a:b], means, precisions_chol, lp)
-        total += resp_from_log_prob(lp, log_weights, norm[: b - a], sw, hard)
-        accumulate_full(X[a:b], sw, lp, means, nk, sx, sxx)
+    for a in range(0, n_samples, block):
+        nb = min(block, n_samples - a)
+        load_transposed(X, a, nb, XT)
+        log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, s)
+        total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
+        accumulate_full_T(XT, nb, sample_weight, a, lpT, means, dT, rdT, nk, sx, sxx)
     return total
 
 
 @jit
 def suffstats_tied(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
     """Fused E-step and statistics (serial), tied covariance; see :func:`suffstats_full`."""
-    n_samples = X.shape[0]
+    n_samples, n_features = X.shape
     n_components = means.shape[0]
-    log_weights = np.log(weights)
-    buf = np.empty((min(BLOCK_ROWS, n_samples), n_components))
-    norm = np.empty(buf.shape[0])
+    block = block_rows_for(n_features)
+    nbuf = min(block, n_samples)
+    const = np.empty(n_components)
+    const_tied(precisions_chol, np.log(weights), const)
+    XT = np.empty((n_features, nbuf))
+    dT = np.empty((n_features, nbuf))
+    rdT = np.empty((n_features, nbuf))
+    lpT = np.empty((n_components, nbuf))
+    norm = np.empty(nbuf)
+    s = np.empty(nbuf)
+    bits = np.empty((2, nbuf), dtype=np.int64)
     total = 0.0
-    for a in range(0, n_samples, BLOCK_ROWS):
-        b = min(a + BLOCK_ROWS, n_samples)
-        sw = sample_weight[a:b] if sample_weight.shape[0] > 0 else sample_weight[0:0]
-        lp = buf[: b - a]
-        log_gaussian_prob_tied(X[a:b], means, precisions_chol, lp)
-        total += resp_from_log_prob(lp, log_weights, norm[: b - a], sw, hard)
-        accumulate_tied(X[a:b], sw, lp, means, nk, sx, sxx)
+    for a in range(0, n_samples, block):
+        nb = min(block, n_samples - a)
+        load_transposed(X, a, nb, XT)
+        log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, s)
+        total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
+        accumulate_tied_T(XT, nb, sample_weight, a, lpT, means, dT, rdT, nk, sx, sxx)
     return total
 
 
 @jit
 def suffstats_diag(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
     """Fused E-step and statistics (serial), diagonal covariances; see :func:`suffstats_full`."""
-    n_samples = X.shape[0]
+    n_samples, n_features = X.shape
     n_components = means.shape[0]
-    log_weights = np.log(weights)
-    buf = np.empty((min(BLOCK_ROWS, n_samples), n_components))
-    norm = np.empty(buf.shape[0])
+    block = block_rows_for(n_features)
+    nbuf = min(block, n_samples)
+    const = np.empty(n_components)
+    const_diag(precisions_chol, np.log(weights), const)
+    XT = np.empty((n_features, nbuf))
+    lpT = np.empty((n_components, nbuf))
+    norm = np.empty(nbuf)
+    s = np.empty(nbuf)
+    bits = np.empty((2, nbuf), dtype=np.int64)
     total = 0.0
-    for a in range(0, n_samples, BLOCK_ROWS):
-        b = min(a + BLOCK_ROWS, n_samples)
-        sw = sample_weight[a:b] if sample_weight.shape[0] > 0 else sample_weight[0:0]
-        lp = buf[: b - a]
-        log_gaussian_prob_diag(X[a:b], means, precisions_chol, lp)
-        total += resp_from_log_prob(lp, log_weights, norm[: b - a], sw, hard)
-        accumulate_diag(X[a:b], sw, lp, means, nk, sx, sxx)
+    for a in range(0, n_samples, block):
+        nb = min(block, n_samples - a)
+        load_transposed(X, a, nb, XT)
+        log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT)
+        total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
+        accumulate_diag_T(XT, nb, sample_weight, a, lpT, means, nk, sx, sxx)
     return total
 
 
 @jit
 def suffstats_spherical(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
     """Fused E-step and statistics (serial), spherical covariances; see :func:`suffstats_full`."""
-    n_samples = X.shape[0]
+    n_samples, n_features = X.shape
     n_components = means.shape[0]
-    log_weights = np.log(weights)
-    buf = np.empty((min(BLOCK_ROWS, n_samples), n_components))
-    norm = np.empty(buf.shape[0])
+    block = block_rows_for(n_features)
+    nbuf = min(block, n_samples)
+    const = np.empty(n_components)
+    const_spherical(precisions_chol, n_features, np.log(weights), const)
+    XT = np.empty((n_features, nbuf))
+    lpT = np.empty((n_components, nbuf))
+    norm = np.empty(nbuf)
+    s = np.empty(nbuf)
+    bits = np.empty((2, nbuf), dtype=np.int64)
     total = 0.0
-    for a in range(0, n_samples, BLOCK_ROWS):
-        b = min(a + BLOCK_ROWS, n_samples)
-        sw = sample_weight[a:b] if sample_weight.shape[0] > 0 else sample_weight[0:0]
-        lp = buf[: b - a]
-        log_gaussian_prob_spherical(X[a:b], means, precisions_chol, lp)
-        total += resp_from_log_prob(lp, log_weights, norm[: b - a], sw, hard)
-        accumulate_spherical(X[a:b], sw, lp, means, nk, sx, sxx)
+    for a in range(0, n_samples, block):
+        nb = min(block, n_samples - a)
+        load_transposed(X, a, nb, XT)
+        log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT)
+        total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
+        accumulate_spherical_T(XT, nb, sample_weight, a, lpT, means, nk, sx, sxx)
     return total
 
 

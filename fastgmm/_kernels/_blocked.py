@@ -1,0 +1,447 @@
+"""Blocked building blocks of the fused EM pass, with the points along the inner loop.
+
+A block of ``nb`` rows of ``X`` is first transposed into ``XT`` of shape
+``(n_features, block)`` (float64, whatever the dtype of ``X``). Every loop below
+then runs over the points of the block with unit stride, so LLVM vectorises it:
+
+* log-densities: ``y_j = sum_{m <= j} U[m, j] * (x_m - mu_m)`` as multiply-adds of
+  whole rows of ``dT`` (no reduction), then ``sq += y_j * y_j``;
+* log-sum-exp across components as element-wise max/sum over rows of a
+  ``(n_components, block)`` array, with one exponential per (point, component)
+  from :func:`exp_inplace` (a vectorised exp; Numba's scalar ``np.exp`` costs
+  about 30 ns here, so it dominated the old kernels);
+* statistics ``sum_i r_i d_i d_i^T`` as dot products over the block, vectorised
+  through ``jit(reductions=True)`` (``reassoc``: the order of a block's sum is
+  fixed at compile time, so results are deterministic and thread-independent).
+
+Scratch arrays are allocated once per chunk by the callers in
+:mod:`fastgmm._kernels.suffstats` and :mod:`fastgmm._kernels.estep`.
+Measured by ``benchmarks/bench_kernels.py`` and ``benchmarks/report.py``.
+"""
+
+import numpy as np
+
+from ._jit import jit
+
+LOG_2PI = np.log(2.0 * np.pi)
+LOG2E = 1.4426950408889634
+LN2_HI = 6.93147180369123816490e-01
+LN2_LO = 1.90821492927058770002e-10
+
+
+@jit
+def block_rows_for(n_features):
+    """Rows per block: keeps the three ``(n_features, block)`` scratch arrays in L1/L2.
+
+    Chosen by measurement (benchmarks/bench_kernels.py::test_block_rows); the
+    block length never changes results across thread counts (chunks are fixed).
+    """
+    b = 4096 // max(n_features, 1)
+    b = (b // 16) * 16
+    return min(max(b, 64), 1024)
+
+
+@jit  # no ``reassoc``: it would undo the two-part Cody-Waite reduction (1e-14 errors)
+def exp_inplace(x, n, bits):
+    """Overwrite ``x[:n]`` with ``exp(x[:n])`` (vectorised; within 1 ulp of ``np.exp``).
+
+    Cody-Waite reduction ``x = t ln2 + r`` with ``|r| <= ln2 / 2``, a degree-13
+    Taylor polynomial for ``exp(r)`` and ``2**t`` built from exponent bits in two
+    factors, so results down to the subnormal range round once, like ``np.exp``.
+    Inputs are clamped to [-750, 709]: ``exp(-inf) = 0``. ``bits`` is int64
+    scratch of shape (2, >= n). Serial.
+    """
+    for i in range(n):
+        v = min(max(x[i], -750.0), 709.0)
+        t = np.floor(v * LOG2E + 0.5)
+        r = (v - t * LN2_HI) - t * LN2_LO
+        p = 1.0 / 6227020800.0
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        ti = np.int64(t)
+        t1 = ti >> 1
+        bits[0, i] = (t1 + 1023) << 52
+        bits[1, i] = (ti - t1 + 1023) << 52
+        x[i] = p
+    scale = bits.view(np.float64)
+    for i in range(n):
+        x[i] = x[i] * scale[0, i] * scale[1, i]
+
+
+@jit
+def load_transposed(X, a, nb, XT):
+    """``XT[m, i] = float64(X[a + i, m])`` for ``i < nb`` (serial)."""
+    n_features = X.shape[1]
+    for i in range(nb):
+        for m in range(n_features):
+            XT[m, i] = X[a + i, m]
+
+
+# --------------------------------------------------------------------------- constants
+@jit
+def const_full(precisions_chol, log_weights, out):
+    """``-d/2 log(2 pi) + sum log diag(U_k) + log_weights[k]`` per component."""
+    n_components, n_features = precisions_chol.shape[0], precisions_chol.shape[1]
+    for k in range(n_components):
+        log_det = 0.0
+        for j in range(n_features):
+            log_det += np.log(precisions_chol[k, j, j])
+        out[k] = (-0.5 * n_features * LOG_2PI + log_det) + log_weights[k]
+
+
+@jit
+def const_tied(precisions_chol, log_weights, out):
+    """As :func:`const_full` for one shared factor."""
+    n_features = precisions_chol.shape[0]
+    log_det = 0.0
+    for j in range(n_features):
+        log_det += np.log(precisions_chol[j, j])
+    for k in range(log_weights.shape[0]):
+        out[k] = (-0.5 * n_features * LOG_2PI + log_det) + log_weights[k]
+
+
+@jit
+def const_diag(precisions_chol, log_weights, out):
+    """As :func:`const_full` for diagonal factors (n_components, n_features)."""
+    n_components, n_features = precisions_chol.shape
+    for k in range(n_components):
+        log_det = 0.0
+        for j in range(n_features):
+            log_det += np.log(precisions_chol[k, j])
+        out[k] = (-0.5 * n_features * LOG_2PI + log_det) + log_weights[k]
+
+
+@jit
+def const_spherical(precisions_chol, n_features, log_weights, out):
+    """As :func:`const_full` for one precision factor per component."""
+    for k in range(precisions_chol.shape[0]):
+        log_det = n_features * np.log(precisions_chol[k])
+        out[k] = (-0.5 * n_features * LOG_2PI + log_det) + log_weights[k]
+
+
+# --------------------------------------------------------------------------- log-densities
+@jit(reductions=True)
+def _tri_sq(dT, nb, U, y, sq):
+    """``sq[i] = ||d_i @ U||^2`` for upper-triangular ``U`` (rows of ``dT`` are features)."""
+    n_features = dT.shape[0]
+    for i in range(nb):
+        sq[i] = 0.0
+    for j in range(n_features):
+        u0 = U[0, j]
+        d0 = dT[0]
+        for i in range(nb):
+            y[i] = u0 * d0[i]
+        m = 1
+        while m + 3 <= j:  # four rows per pass: one load/store of y per 4 multiply-adds
+            u0, u1, u2, u3 = U[m, j], U[m + 1, j], U[m + 2, j], U[m + 3, j]
+            da, db, dc, dd = dT[m], dT[m + 1], dT[m + 2], dT[m + 3]
+            for i in range(nb):
+                y[i] += (u0 * da[i] + u1 * db[i]) + (u2 * dc[i] + u3 * dd[i])
+            m += 4
+        while m <= j:
+            u0 = U[m, j]
+            da = dT[m]
+            for i in range(nb):
+                y[i] += u0 * da[i]
+            m += 1
+        for i in range(nb):
+            sq[i] += y[i] * y[i]
+
+
+@jit(reductions=True)
+def _centre(XT, nb, mean, dT):
+    for m in range(XT.shape[0]):
+        mk = mean[m]
+        xr = XT[m]
+        dr = dT[m]
+        for i in range(nb):
+            dr[i] = xr[i] - mk
+
+
+@jit(reductions=True)
+def log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, y):
+    """``lpT[k, i] = const[k] - ||(x_i - mu_k) @ U_k||^2 / 2`` for ``i < nb``."""
+    for k in range(means.shape[0]):
+        _centre(XT, nb, means[k], dT)
+        row = lpT[k]
+        _tri_sq(dT, nb, precisions_chol[k], y, row)
+        c = const[k]
+        for i in range(nb):
+            row[i] = c - 0.5 * row[i]
+
+
+@jit(reductions=True)
+def log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, y):
+    """As :func:`log_prob_full_T` with one shared factor ``U``."""
+    for k in range(means.shape[0]):
+        _centre(XT, nb, means[k], dT)
+        row = lpT[k]
+        _tri_sq(dT, nb, precisions_chol, y, row)
+        c = const[k]
+        for i in range(nb):
+            row[i] = c - 0.5 * row[i]
+
+
+@jit(reductions=True)
+def log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT):
+    """As :func:`log_prob_full_T` with diagonal factors (n_components, n_features)."""
+    n_features = XT.shape[0]
+    for k in range(means.shape[0]):
+        row = lpT[k]
+        for i in range(nb):
+            row[i] = 0.0
+        for m in range(n_features):
+            mk = means[k, m]
+            p = precisions_chol[k, m]
+            xr = XT[m]
+            for i in range(nb):
+                v = (xr[i] - mk) * p
+                row[i] += v * v
+        c = const[k]
+        for i in range(nb):
+            row[i] = c - 0.5 * row[i]
+
+
+@jit(reductions=True)
+def log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT):
+    """As :func:`log_prob_full_T` with one precision factor per component."""
+    n_features = XT.shape[0]
+    for k in range(means.shape[0]):
+        row = lpT[k]
+        for i in range(nb):
+            row[i] = 0.0
+        for m in range(n_features):
+            mk = means[k, m]
+            xr = XT[m]
+            for i in range(nb):
+                v = xr[i] - mk
+                row[i] += v * v
+        c = const[k]
+        h = 0.5 * precisions_chol[k] * precisions_chol[k]
+        for i in range(nb):
+            row[i] = c - h * row[i]
+
+
+# --------------------------------------------------------------------------- log-sum-exp
+@jit(reductions=True)
+def _row_max(lpT, nb, mx):
+    for i in range(nb):
+        mx[i] = lpT[0, i]
+    for k in range(1, lpT.shape[0]):
+        row = lpT[k]
+        for i in range(nb):
+            v = row[i]
+            mx[i] = v if v > mx[i] else mx[i]
+    for i in range(nb):  # a row that is -inf everywhere: exp(-inf - 0) = 0, sum 0
+        mx[i] = mx[i] if mx[i] > -np.inf else 0.0
+
+
+@jit
+def _argmax_T(lpT, nb, labels):
+    for i in range(nb):
+        best = 0
+        for k in range(1, lpT.shape[0]):
+            if lpT[k, i] > lpT[best, i]:
+                best = k
+        labels[i] = best
+
+
+@jit(reductions=True)
+def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
+    """Weighted log-probabilities ``lpT`` (n_components, block) to responsibilities in place.
+
+    ``norm[:nb]`` receives ``log p(x_i)``; rows that are ``-inf`` for every
+    component get ``-inf`` and responsibility 0. ``hard`` makes responsibilities
+    one-hot on the first most probable component. ``sample_weight`` is the whole
+    weight vector (or length 0), ``a`` the first row of the block.
+
+    Returns
+    -------
+    weighted_log_likelihood : float
+        ``sum_i w_i log p(x_i)`` over rows with ``w_i != 0``.
+    """
+    n_components = lpT.shape[0]
+    labels = bits[0, :0].copy()
+    if hard:  # labels from the log-probabilities themselves (first maximum on ties)
+        _argmax_T(lpT, nb, bits[0])
+        labels = bits[0].copy()
+    _row_max(lpT, nb, norm)
+    for k in range(n_components):
+        row = lpT[k]
+        for i in range(nb):
+            row[i] = row[i] - norm[i]
+        exp_inplace(row, nb, bits)
+    for i in range(nb):
+        s[i] = 0.0
+    for k in range(n_components):
+        row = lpT[k]
+        for i in range(nb):
+            s[i] += row[i]
+    for i in range(nb):
+        norm[i] = norm[i] + np.log(s[i])
+        s[i] = 1.0 / s[i] if s[i] > 0.0 else 0.0
+    if hard:
+        for k in range(n_components):
+            row = lpT[k]
+            for i in range(nb):
+                row[i] = 1.0 if labels[i] == k else 0.0
+    else:
+        for k in range(n_components):
+            row = lpT[k]
+            for i in range(nb):
+                row[i] *= s[i]
+    total = 0.0
+    weighted = sample_weight.shape[0] > 0
+    for i in range(nb):
+        w = sample_weight[a + i] if weighted else 1.0
+        total += w * norm[i] if w != 0.0 else 0.0
+    return total
+
+
+# --------------------------------------------------------------------------- statistics
+@jit(reductions=True)
+def _weigh(resp_row, nb, sample_weight, a):
+    """Multiply by the sample weights in place; return the row's sum (its ``nk``)."""
+    if sample_weight.shape[0] > 0:
+        for i in range(nb):
+            resp_row[i] *= sample_weight[a + i]
+    t = 0.0
+    for i in range(nb):
+        t += resp_row[i]
+    return t
+
+
+@jit(reductions=True)
+def _centre_weigh(XT, nb, shift, r, dT, rdT, sx):
+    """``dT = XT - shift``, ``rdT = r * dT`` and ``sx += sum_i rdT[:, i]``."""
+    for m in range(XT.shape[0]):
+        c = shift[m]
+        xr = XT[m]
+        dr = dT[m]
+        rr = rdT[m]
+        t = 0.0
+        for i in range(nb):
+            v = xr[i] - c
+            dr[i] = v
+            w = r[i] * v
+            rr[i] = w
+            t += w
+        sx[m] += t
+
+
+@jit(reductions=True)
+def _upper_outer(rdT, dT, nb, sxx):
+    """``sxx[a, b] += sum_i rdT[a, i] * dT[b, i]`` for ``a <= b``."""
+    n_features = dT.shape[0]
+    for a in range(n_features):
+        ra = rdT[a]
+        for b in range(a, n_features):
+            db = dT[b]
+            t = 0.0
+            for i in range(nb):
+                t += ra[i] * db[i]
+            sxx[a, b] += t
+
+
+@jit(reductions=True)
+def accumulate_full_T(XT, nb, sample_weight, a, resp, shift, dT, rdT, nk, sx, sxx):
+    """Add a block's ``nk``, ``sx`` and upper ``sxx`` (full) from ``resp`` (n_components, block).
+
+    ``resp`` is multiplied by the sample weights in place. Components with no
+    responsibility in the block are skipped.
+    """
+    for k in range(shift.shape[0]):
+        t = _weigh(resp[k], nb, sample_weight, a)
+        if t == 0.0:
+            continue
+        nk[k] += t
+        _centre_weigh(XT, nb, shift[k], resp[k], dT, rdT, sx[k])
+        _upper_outer(rdT, dT, nb, sxx[k])
+
+
+@jit(reductions=True)
+def accumulate_tied_T(XT, nb, sample_weight, a, resp, shift, dT, rdT, nk, sx, sxx):
+    """As :func:`accumulate_full_T` with one shared ``sxx`` (n_features, n_features)."""
+    for k in range(shift.shape[0]):
+        t = _weigh(resp[k], nb, sample_weight, a)
+        if t == 0.0:
+            continue
+        nk[k] += t
+        _centre_weigh(XT, nb, shift[k], resp[k], dT, rdT, sx[k])
+        _upper_outer(rdT, dT, nb, sxx)
+
+
+@jit(reductions=True)
+def accumulate_diag_T(XT, nb, sample_weight, a, resp, shift, nk, sx, sxx):
+    """As :func:`accumulate_full_T` with diagonal ``sxx`` (n_components, n_features)."""
+    n_features = XT.shape[0]
+    for k in range(shift.shape[0]):
+        r = resp[k]
+        t = _weigh(r, nb, sample_weight, a)
+        if t == 0.0:
+            continue
+        nk[k] += t
+        for m in range(n_features):
+            c = shift[k, m]
+            xr = XT[m]
+            t1 = 0.0
+            t2 = 0.0
+            for i in range(nb):
+                v = xr[i] - c
+                w = r[i] * v
+                t1 += w
+                t2 += w * v
+            sx[k, m] += t1
+            sxx[k, m] += t2
+
+
+@jit(reductions=True)
+def accumulate_spherical_T(XT, nb, sample_weight, a, resp, shift, nk, sx, sxx):
+    """As :func:`accumulate_full_T` with the trace ``sxx`` (n_components,)."""
+    n_features = XT.shape[0]
+    for k in range(shift.shape[0]):
+        r = resp[k]
+        t = _weigh(r, nb, sample_weight, a)
+        if t == 0.0:
+            continue
+        nk[k] += t
+        t2 = 0.0
+        for m in range(n_features):
+            c = shift[k, m]
+            xr = XT[m]
+            t1 = 0.0
+            for i in range(nb):
+                v = xr[i] - c
+                w = r[i] * v
+                t1 += w
+                t2 += w * v
+            sx[k, m] += t1
+        sxx[k] += t2
+
+
+@jit(reductions=True)
+def log_norm_T(lpT, nb, norm, s, e, bits):
+    """``norm[i] = logsumexp_k lpT[k, i]`` without changing ``lpT`` (``e``, ``s``: scratch)."""
+    _row_max(lpT, nb, norm)
+    for i in range(nb):
+        s[i] = 0.0
+    for k in range(lpT.shape[0]):
+        row = lpT[k]
+        for i in range(nb):
+            e[i] = row[i] - norm[i]
+        exp_inplace(e, nb, bits)
+        for i in range(nb):
+            s[i] += e[i]
+    for i in range(nb):
+        norm[i] = norm[i] + np.log(s[i])

@@ -1,0 +1,117 @@
+"""Fits and kernels give the same answer with 1 and 2 Numba threads (shared/STYLE.md 3, 6).
+
+The parallel drivers split rows into chunks whose number depends only on
+``n_samples`` and reduce the chunk buffers in chunk order, so the results are
+expected to be bitwise identical; the tests allow nothing looser than 1e-12.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+
+from fastgmm import GaussianMixture
+from fastgmm import _kernels as K
+from fastgmm import _reference as R
+from fastgmm._covariance import sxx_shape
+
+COV_TYPES = ["full", "tied", "diag", "spherical"]
+DTYPES = [np.float64, np.float32]
+
+
+def _with_threads(n_threads, fn):
+    old = numba.get_num_threads()
+    numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        return fn()
+    finally:
+        numba.set_num_threads(old)
+
+
+def _blobs(rng, n, d, k, dtype):
+    centers = rng.normal(scale=3.0, size=(k, d))
+    X = centers[rng.integers(k, size=n)] + rng.normal(size=(n, d))
+    return np.ascontiguousarray(X, dtype=dtype)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20240603)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("covariance_type", COV_TYPES)
+def test_fit_same_with_one_and_two_threads(rng, covariance_type, dtype):
+    # 9000 rows: 5 chunks of the parallel drivers, several blocks per chunk.
+    X = _blobs(rng, 9000, 3, 3, dtype)
+
+    def fit():
+        return GaussianMixture(
+            3, covariance_type=covariance_type, random_state=0, max_iter=300, tol=1e-7
+        ).fit(X)
+
+    one = _with_threads(1, fit)
+    two = _with_threads(2, fit)
+    assert one.n_iter_ == two.n_iter_
+    for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        np.testing.assert_allclose(getattr(one, name), getattr(two, name), rtol=1e-12, atol=0)
+    assert abs(one.lower_bound_ - two.lower_bound_) <= 1e-12 * abs(one.lower_bound_)
+    np.testing.assert_array_equal(
+        _with_threads(1, lambda: one.predict(X)), _with_threads(2, lambda: one.predict(X))
+    )
+
+
+@pytest.mark.parametrize("hard", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("covariance_type", COV_TYPES)
+def test_suffstats_bitwise_thread_invariant_and_match_twin(rng, covariance_type, dtype, hard):
+    n, d, k = 7000, 4, 3
+    X = _blobs(rng, n, d, k, dtype)
+    sw = rng.random(n)
+    sw[::5] = 0.0
+    weights = np.array([0.5, 0.3, 0.2])
+    means = rng.normal(scale=3.0, size=(k, d))
+    prec = {
+        "full": np.repeat(np.eye(d)[np.newaxis], k, axis=0) * 0.8,
+        "tied": np.eye(d) * 0.8,
+        "diag": np.full((k, d), 0.8),
+        "spherical": np.full(k, 0.8),
+    }[covariance_type]
+    kernel = getattr(K, f"suffstats_{covariance_type}_parallel")
+    twin = getattr(R, f"suffstats_{covariance_type}_parallel")
+
+    def run(fn):
+        nk = np.zeros(k)
+        sx = np.zeros((k, d))
+        sxx = np.zeros(sxx_shape(covariance_type, k, d))
+        ll = fn(X, sw, weights, means, prec, hard, nk, sx, sxx)
+        if covariance_type in ("full", "tied"):
+            sxx = np.triu(sxx)
+        return ll, nk, sx, sxx
+
+    one = _with_threads(1, lambda: run(kernel))
+    two = _with_threads(2, lambda: run(kernel))
+    ref = run(twin)
+    for a, b, r in zip(one, two, ref, strict=True):
+        np.testing.assert_array_equal(a, b)  # bitwise: fixed chunks, ordered reduction
+        np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-10 * np.max(np.abs(r)))
+
+
+def test_exp_inplace_matches_numpy_over_whole_range():
+    from fastgmm._kernels._blocked import exp_inplace
+
+    x = np.concatenate(
+        [
+            -np.linspace(0.0, 760.0, 20001),
+            [-np.inf, -745.13, -745.14, -708.4, -708.39, -1e-300, 0.0, -0.5 * np.log(2.0)],
+        ]
+    )
+    out = x.copy()
+    exp_inplace(out, out.shape[0], np.empty((2, out.shape[0]), dtype=np.int64))
+    ref = np.exp(x)
+    normal = ref >= np.finfo(np.float64).tiny
+    np.testing.assert_allclose(out[normal], ref[normal], rtol=4e-16, atol=0)
+    # Subnormal results: within one unit of the last place of the subnormal grid.
+    assert np.max(np.abs(out[~normal] - ref[~normal])) <= 5e-324
+    assert out[x == -np.inf][0] == 0.0
