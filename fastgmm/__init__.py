@@ -11,7 +11,7 @@ from ._fit_many import FitManyResult, fit_many
 from ._kmeans import KMeans
 from ._metrics import best_match_accuracy
 from ._selection import GaussianMixtureIC, select
-from ._validation import ConvergenceWarning, NotFittedError
+from ._validation import ConvergenceWarning, DataScaleWarning, NotFittedError
 from .io import load_model as load
 from .io import save_model
 
@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConvergenceWarning",
+    "DataScaleWarning",
     "FitManyResult",
     "GaussianMixture",
     "GaussianMixtureIC",
