@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -85,41 +84,24 @@ def criterion_table(
     Returns
     -------
     rows : list of dict
-        Keys ``n_components``, ``covariance_type``, ``bic``, ``aic``, ``lower_bound``,
-        ``n_iter``, ``converged`` and ``seconds``. Convergence warnings are not raised: they
-        show as ``converged=False``.
+        The rows of :func:`fastgmm.select` (``n_components``, ``covariance_type``,
+        ``bic``, ``aic``, ``log_likelihood``, ``n_iter``, ``converged``, ``fit_time``, ...).
+        Convergence warnings are not raised: they show as ``converged=False``.
     """
-    from fastgmm import GaussianMixture
+    from fastgmm._selection import select
 
-    rows = []
-    for kind in covariance_types:
-        for k in ks:
-            if k > X.shape[0]:
-                continue
-            model = GaussianMixture(
-                k,
-                covariance_type=kind,
-                random_state=random_state,
-                n_init=n_init,
-                max_iter=max_iter,
-                backend=backend,
-            )
-            start = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model.fit(X)
-            rows.append(
-                {
-                    "n_components": int(k),
-                    "covariance_type": kind,
-                    "bic": float(model.bic(X)),
-                    "aic": float(model.aic(X)),
-                    "lower_bound": float(model.lower_bound_),
-                    "n_iter": int(model.n_iter_),
-                    "converged": bool(model.converged_),
-                    "seconds": time.perf_counter() - start,
-                }
-            )
+    ks = [k for k in ks if k <= X.shape[0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows, _ = select(
+            X,
+            ks,
+            list(covariance_types),
+            random_state=random_state,
+            n_init=n_init,
+            max_iter=max_iter,
+            backend=backend,
+        )
     return rows
 
 
