@@ -11,8 +11,10 @@ Layout (shared/STYLE.md section 3):
 
 * ``accumulate_<cov>``: add one block's statistics given its responsibilities.
 * ``suffstats_<cov>``: serial and fused over the rows it is given; processes
-  ``BLOCK_ROWS`` rows at a time (log-densities, log-sum-exp, statistics) so no
-  ``n_samples x n_components`` array ever exists. Safe inside a user's prange.
+  ``block_rows_for(n_features)`` rows at a time, transposed so the inner loops
+  run over points (log-densities, log-sum-exp, statistics: see
+  :mod:`fastgmm._kernels._blocked`), so no ``n_samples x n_components`` array
+  ever exists. Safe inside a user's prange.
 * ``suffstats_<cov>_parallel``: splits rows into chunks whose number depends
   only on ``n_samples`` (never on the thread count), runs the serial kernel on
   each chunk into its own buffers, then sums the buffers in chunk order. Results
