@@ -73,7 +73,7 @@ def serialized(kernel: F) -> F:
     -------
     wrapped : callable
         Calls ``kernel`` directly under a thread-safe layer, under a
-        process-wide lock otherwise. Not usable inside ``@njit`` code (call the
+        process-wide lock otherwise. Not usable inside nopython-compiled code (call the
         dispatcher itself there).
     """
 
