@@ -632,19 +632,14 @@ def test_every_new_kernel_has_a_numpy_twin():
 
 # ----------------------------------------------------------------------------- user njit code
 @numba.njit(parallel=True)
-def user_score_prange(score_one, X, p):
-    """A particle-filter-style hot loop: one point per prange iteration."""
-    out = np.empty(X.shape[0])
-    for i in prange(X.shape[0]):
-        out[i] = score_one(X[i], p.weights, p.means, p.precisions_chol)
-    return out
-
-
-@numba.njit(parallel=True)
-def user_blocks_prange(score_samples, predict, predict_proba, X, p, block):
-    """Blocks of rows per prange iteration, calling the serial block kernels."""
+def user_prange(score_one, score_samples, predict, predict_proba, X, p, block):
+    """Serial kernels inside a user's prange: one point per iteration (a particle
+    filter's hot loop), then blocks of rows per iteration."""
     n = X.shape[0]
     k = p.weights.shape[0]
+    one = np.empty(n)
+    for i in prange(n):
+        one[i] = score_one(X[i], p.weights, p.means, p.precisions_chol)
     log_prob = np.empty(n)
     labels = np.empty(n, dtype=np.int64)
     proba = np.empty((n, k))
@@ -655,7 +650,7 @@ def user_blocks_prange(score_samples, predict, predict_proba, X, p, block):
         score_samples(X[a:e], p.weights, p.means, p.precisions_chol, log_prob[a:e])
         predict(X[a:e], p.weights, p.means, p.precisions_chol, labels[a:e])
         predict_proba(X[a:e], p.weights, p.means, p.precisions_chol, proba[a:e])
-    return log_prob, labels, proba
+    return one, log_prob, labels, proba
 
 
 @pytest.mark.parametrize("cov", COVS)
@@ -664,22 +659,28 @@ def test_user_prange_scoring_equals_estimator(rng, cov):
     p = gm.to_numba()
     assert isinstance(p, NumbaParams) and p.covariance_type == COVARIANCE_CODES[cov]
     expected = gm.score_samples(X)
-    np.testing.assert_allclose(
-        user_score_prange(_kernel("score_one", cov), X, p), expected, rtol=1e-13, atol=1e-13
-    )
-    log_prob, labels, proba = user_blocks_prange(
-        _kernel("score_samples", cov), _kernel("predict", cov), _kernel("predict_proba", cov),
-        X, p, 7,
+    one, log_prob, labels, proba = user_prange(
+        _kernel("score_one", cov), _kernel("score_samples", cov), _kernel("predict", cov),
+        _kernel("predict_proba", cov), X, p, 7,
     )  # fmt: skip
+    np.testing.assert_allclose(one, expected, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(log_prob, expected, rtol=1e-13, atol=1e-13)
     np.testing.assert_array_equal(labels, gm.predict(X))
     np.testing.assert_allclose(proba, gm.predict_proba(X), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-14)
 
 
+@numba.njit
+def user_score_points(X, p):
+    out = np.empty(X.shape[0])
+    for i in range(X.shape[0]):
+        out[i] = kernels.score_one_full(X[i], p.weights, p.means, p.precisions_chol)
+    return out
+
+
 def test_float32_data_in_user_code(rng):
     X, gm = _fitted(rng, "full", dtype=np.float32)
-    out = user_score_prange(kernels.score_one_full, X, gm.to_numba())
+    out = user_score_points(X, gm.to_numba())
     np.testing.assert_allclose(out, gm.score_samples(X), rtol=1e-12)
 
 
@@ -728,8 +729,10 @@ def user_fit(fit_em, X, max_iter, tol, reg_covar, weights, means, covariances, p
     return fit_em(X, sw, max_iter, tol, reg_covar, weights, means, covariances, precisions_chol)
 
 
-@pytest.mark.parametrize("cov", COVS)
-@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize(
+    ("cov", "parallel"),
+    [(c, False) for c in COVS] + [("full", True), ("spherical", True)],  # compile budget
+)
 def test_user_fit_equals_estimator_from_same_init(rng, cov, parallel):
     X = _blobs(rng)
     w, m, c, p = _init_params(rng, X, cov)
