@@ -117,6 +117,11 @@ def main(argv=None):
     parser.add_argument("--only-fastgmm", action="store_true", help="skip the baselines")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--covs", default="full,diag")
+    parser.add_argument("--baseline-iters", type=int, default=2, help="m for twin/sklearn")
+    parser.add_argument("--baseline-repeats", type=int, default=2)
+    parser.add_argument(
+        "--baselines-f64-only", action="store_true", help="twin/sklearn on float64 rows only"
+    )
     args = parser.parse_args(argv)
     rows = [(20_000, 8, 16), (10_000, 2, 4)] if args.quick else ROWS_FULL
     covs = args.covs.split(",")
@@ -148,11 +153,14 @@ def main(argv=None):
                 with numba_threads(2):
                     lb = {"fastgmm": fit_once("fastgmm", X, w, m, cov, 3)[0]}
                 for impl in ("reference", "sklearn", "daal4py"):
-                    if args.only_fastgmm or not available(impl, cov):
+                    slow = impl != "daal4py"
+                    skip = slow and args.baselines_f64_only and dtype is np.float32
+                    if args.only_fastgmm or skip or not available(impl, cov):
                         t[impl] = float("nan")
                         continue
-                    reps = max(1, args.repeats - 1) if impl != "daal4py" else args.repeats
-                    t[impl] = time_per_iteration(impl, X, w, m, cov, m=2, repeats=reps)
+                    reps = args.baseline_repeats if slow else args.repeats
+                    iters = args.baseline_iters if slow else 5
+                    t[impl] = time_per_iteration(impl, X, w, m, cov, m=iters, repeats=reps)
                 best = min(t["fast1"], t["fast2"])
                 gflops = flop_floor(*row) / (best * 1e-3) / 1e9 if cov == "full" else float("nan")
                 f32.setdefault((row, cov), {})[np.dtype(dtype).name] = (best, lb["fastgmm"])

@@ -342,16 +342,39 @@ def _centre_weigh(XT, nb, shift, r, dT, rdT, sx):
 
 @jit(reductions=True)
 def _upper_outer(rdT, dT, nb, sxx):
-    """``sxx[a, b] += sum_i rdT[a, i] * dT[b, i]`` for ``a <= b``."""
+    """``sxx[a, b] += sum_i rdT[a, i] * dT[b, i]`` for ``a <= b``.
+
+    Four ``b`` at a time share each load of ``rdT[a]`` (1.4x over one at a time,
+    benchmarks/bench_kernels.py::test_suffstats).
+    """
     n_features = dT.shape[0]
     for a in range(n_features):
         ra = rdT[a]
-        for b in range(a, n_features):
+        b = a
+        while b + 4 <= n_features:
+            d0, d1, d2, d3 = dT[b], dT[b + 1], dT[b + 2], dT[b + 3]
+            t0 = 0.0
+            t1 = 0.0
+            t2 = 0.0
+            t3 = 0.0
+            for i in range(nb):
+                r = ra[i]
+                t0 += r * d0[i]
+                t1 += r * d1[i]
+                t2 += r * d2[i]
+                t3 += r * d3[i]
+            sxx[a, b] += t0
+            sxx[a, b + 1] += t1
+            sxx[a, b + 2] += t2
+            sxx[a, b + 3] += t3
+            b += 4
+        while b < n_features:
             db = dT[b]
             t = 0.0
             for i in range(nb):
                 t += ra[i] * db[i]
             sxx[a, b] += t
+            b += 1
 
 
 @jit(reductions=True)
