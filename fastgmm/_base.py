@@ -3,15 +3,51 @@
 ``get_params``/``set_params`` come from the ``__init__`` signature, so
 ``sklearn.base.clone``, ``Pipeline`` and ``GridSearchCV`` work when
 scikit-learn is installed; ``__sklearn_tags__`` imports it lazily because only
-scikit-learn itself ever calls it.
+scikit-learn itself ever calls it. ``tests/test_sklearn_checks.py`` runs
+scikit-learn's estimator checks on these estimators.
 """
 
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Any
 
 from ._validation import NotFittedError
+
+_SKLEARN_NOT_FITTED: dict[type, type] = {}
+
+
+def not_fitted_error(message: str) -> NotFittedError:
+    """Build a `fastgmm.NotFittedError`, also scikit-learn's once that is imported.
+
+    ``except fastgmm.NotFittedError`` always catches it. When
+    ``sklearn.exceptions`` is already imported (as it must be for code that
+    catches scikit-learn's class), the error is an instance of a subclass of
+    both, so ``except sklearn.exceptions.NotFittedError`` catches it too;
+    scikit-learn is never imported here.
+    """
+    module = sys.modules.get("sklearn.exceptions")
+    sk_cls = getattr(module, "NotFittedError", None)
+    if not isinstance(sk_cls, type) or issubclass(NotFittedError, sk_cls):
+        return NotFittedError(message)
+    cls = _SKLEARN_NOT_FITTED.get(sk_cls)
+    if cls is None:
+        cls = type(
+            "NotFittedError",
+            (NotFittedError, sk_cls),
+            {
+                "__doc__": NotFittedError.__doc__,
+                "__module__": NotFittedError.__module__,
+                "__reduce__": _reduce_not_fitted,  # pickles as the plain fastgmm class
+            },
+        )
+        _SKLEARN_NOT_FITTED[sk_cls] = cls
+    return cls(message)
+
+
+def _reduce_not_fitted(self):
+    return (NotFittedError, self.args)
 
 
 class ParamsMixin:
@@ -76,18 +112,23 @@ class ParamsMixin:
         """Estimator tags for scikit-learn >= 1.6 (imports scikit-learn lazily)."""
         from sklearn.utils import InputTags, Tags, TargetTags
 
+        # Dense 2-D numeric input only: NaN/inf, sparse and text are refused with
+        # an error that names the fix (fastgmm._validation.check_X). Fits are
+        # deterministic for a given random_state and thread count does not matter.
         return Tags(
             estimator_type=self._estimator_type,
             target_tags=TargetTags(required=False),
             transformer_tags=None,
             classifier_tags=None,
             regressor_tags=None,
-            input_tags=InputTags(allow_nan=False),
+            non_deterministic=False,
+            requires_fit=True,
+            input_tags=InputTags(two_d_array=True, sparse=False, allow_nan=False, string=False),
         )
 
     def _check_is_fitted(self, attribute: str) -> None:
         if not hasattr(self, attribute):
-            raise NotFittedError(
+            raise not_fitted_error(
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
                 "appropriate arguments before using this estimator."
             )

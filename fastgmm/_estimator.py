@@ -507,7 +507,7 @@ class GaussianMixture(ParamsMixin):
 
     def _validate_for_inference(self, X: Any) -> np.ndarray:
         self._check_is_fitted("precisions_cholesky_")
-        return check_X(X, n_features=self.n_features_in_)
+        return check_X(X, n_features=self.n_features_in_, estimator=type(self).__name__)
 
     def _e_step_outputs(self, X, *, norm=False, labels=False, log_resp=False):
         weights, means, prec_chol = self._fitted_params()

@@ -216,7 +216,7 @@ class KMeans(ParamsMixin):
         labels : ndarray of shape (n_samples,)
         """
         self._check_is_fitted("cluster_centers_")
-        X = check_X(X, n_features=self.n_features_in_)
+        X = check_X(X, n_features=self.n_features_in_, estimator=type(self).__name__)
         ops = backend_module(self.backend)
         labels = np.empty(X.shape[0], dtype=np.int64)
         centers = self.cluster_centers_.astype(np.float64)

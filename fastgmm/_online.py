@@ -109,7 +109,7 @@ def partial_fit(est, X: Any, sample_weight: Any = None) -> None:
         est.fit(X, sample_weight=sample_weight)
         est._online_state = _state_from_model(est)
         return
-    X = check_X(X, n_features=est.n_features_in_)
+    X = check_X(X, n_features=est.n_features_in_, estimator=type(est).__name__)
     sw = check_sample_weight(sample_weight, X.shape[0])
     state = getattr(est, "_online_state", None)
     if state is None or state.owner is not est.means_:

@@ -27,19 +27,33 @@ class DataScaleWarning(UserWarning):
     """``reg_covar`` (an absolute variance) is as large as the variance of some features."""
 
 
+class ComplexDataError(TypeError, ValueError):
+    """Complex input: a TypeError (wrong dtype) that is also the ValueError scikit-learn raises."""
+
+
 def check_X(
     X: Any,
     *,
     n_features: int | None = None,
     min_samples: int = 1,
     name: str = "X",
+    estimator: str = "the model",
 ) -> np.ndarray:
     """Validate data and return a C-contiguous float32/float64 2-D array.
 
     The input is never modified: a copy is made only when the dtype or memory
     layout must change. float32 stays float32, float64 stays float64; integer,
-    bool and float16 input is converted to float64.
+    bool and float16 input is converted to float64. ``estimator`` (a class
+    name) is named in the wrong-``n_features`` message, worded as scikit-learn's.
     """
+    if hasattr(X, "nnz") and (hasattr(X, "toarray") or hasattr(X, "todense")):
+        # scipy.sparse matrix/array or pydata sparse, detected without importing them.
+        densify = "toarray" if hasattr(X, "toarray") else "todense"
+        raise TypeError(
+            f"Sparse input is not supported: {name} is a sparse {type(X).__name__} "
+            f"(format {getattr(X, 'format', '?')!r}). Gaussian mixtures need dense data: "
+            f"pass {name}.{densify}() if it fits in memory."
+        )
     if hasattr(X, "dtypes") and hasattr(X, "to_numpy"):  # pandas DataFrame
         X = X.to_numpy()
     if isinstance(X, np.ndarray):
@@ -57,10 +71,10 @@ def check_X(
         if kind == "O":
             try:
                 arr = arr.astype(np.float64)
-            except (ValueError, TypeError):
+            except (ValueError, TypeError) as exc:
                 raise TypeError(
-                    f"{name} has dtype object with non-numeric entries (text, or missing "
-                    "values such as None or pandas.NA). Convert it to a numeric array "
+                    f"{name} has dtype object with non-numeric entries ({exc}; text, or "
+                    "missing values such as None or pandas.NA). Convert it to a numeric array "
                     "(float32 or float64) and impute missing values first."
                 ) from None
         else:
@@ -69,8 +83,9 @@ def check_X(
                 "Pass float32 or float64 data (encode text columns numerically first)."
             )
     if arr.dtype.kind == "c":
-        raise TypeError(
-            f"{name} has complex dtype {arr.dtype}. Gaussian mixtures need real data: "
+        raise ComplexDataError(
+            f"Complex data not supported: {name} has complex dtype {arr.dtype}. "
+            "Gaussian mixtures need real data: "
             "pass the real and imaginary parts as separate features."
         )
     if arr.ndim != 2:
@@ -85,9 +100,14 @@ def check_X(
     if arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float64)
     n_samples, n_feat = arr.shape
-    if n_samples < 1 or n_feat < 1:
+    if n_samples < 1:
         raise ValueError(
-            f"{name} is empty (shape {arr.shape}); at least one sample and one feature are needed."
+            f"{name} is empty: 0 sample(s) (shape={arr.shape}); at least one sample is needed."
+        )
+    if n_feat < 1:  # worded as scikit-learn's check_array
+        raise ValueError(
+            f"{name} is empty: 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required. "
+            "Pass at least one feature column."
         )
     if n_samples < min_samples:
         raise ValueError(
@@ -95,9 +115,9 @@ def check_X(
             "Provide more samples or reduce n_components."
         )
     if n_features is not None and n_feat != n_features:
-        raise ValueError(
-            f"{name} has {n_feat} features, but the model was fitted with {n_features} features. "
-            "Pass data with the same columns as at fit time."
+        raise ValueError(  # worded as scikit-learn's validate_data
+            f"{name} has {n_feat} features, but {estimator} is expecting {n_features} features "
+            "as input (the number of features at fit time). Pass data with the same columns."
         )
     if not np.isfinite(arr).all():
         raise ValueError(
