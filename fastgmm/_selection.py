@@ -110,7 +110,7 @@ def select(
     ----------
     X : array-like of shape (n_samples, n_features)
         Validated once for the whole grid.
-    n_components : int or iterable of int, default=range(1, 11)
+    n_components : int or iterable of int, default=(1, 2, ..., 10)
         Numbers of components to try (each at most ``n_samples``).
     covariance_type : "all", str or list of str, default="all"
         Covariance types to try; ``"all"`` is full, tied, diag and spherical.
@@ -225,7 +225,7 @@ class GaussianMixtureIC(ParamsMixin):
 
     Parameters
     ----------
-    n_components : int or iterable of int, default=range(1, 11)
+    n_components : int or iterable of int, default=(1, 2, ..., 10)
         Numbers of components to try.
     covariance_type : "all", str or list of str, default="all"
         Covariance types to try.
@@ -259,7 +259,7 @@ class GaussianMixtureIC(ParamsMixin):
 
     def __init__(
         self,
-        n_components: Any = range(1, 11),
+        n_components: Any = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
         *,
         covariance_type: Any = "all",
         criterion: str = "bic",

@@ -55,11 +55,6 @@ def _expected_failed(estimator) -> dict[str, str]:
         isinstance(estimator, GaussianMixture) and estimator.n_components > 1
     ):
         expected["check_sample_weight_equivalence_on_dense_data"] = _SEEDING_ORDER
-    if isinstance(estimator, GaussianMixtureIC):
-        expected["check_parameters_default_constructible"] = (
-            "n_components defaults to range(1, 11), the documented grid of sizes; "
-            "scikit-learn accepts only scalar, tuple, None or callable defaults."
-        )
     return expected
 
 
