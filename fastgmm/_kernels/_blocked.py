@@ -367,8 +367,9 @@ def _centre_weigh(XT, nb, shift, r, dT, rdT, sx):
 def _upper_outer(rdT, dT, nb, sxx):
     """``sxx[a, b] += sum_i rdT[a, i] * dT[b, i]`` for ``a <= b``.
 
-    Four ``b`` at a time share each load of ``rdT[a]`` (1.4x over one at a time,
-    benchmarks/bench_kernels.py::test_suffstats).
+    Four ``b`` at a time share each load of ``rdT[a]``: 1.4x over one at a time at
+    D=8 and 16 with 256-row blocks, none at D=32 with 128-row blocks (microbenchmark
+    on a loaded machine; end to end: benchmarks/bench_kernels.py::test_suffstats).
     """
     n_features = dT.shape[0]
     for a in range(n_features):
