@@ -263,35 +263,56 @@ class GaussianMixture(ParamsMixin):
         check_data_scale(X, float(self.reg_covar), float(sw.sum() if sw.shape[0] else n_samples))
         self._check_init_arrays(n_features)
 
+        ops = gmm_ops(self.backend, self.covariance_type)
+        tracker = None
+        if self.stopping == "resp_change":
+
+            def tracker(params):
+                return RespChangeTracker(ops.e_step, X, sw, self.assignment == "hard", params)
+
+        self._run_em(
+            initial_parameters=lambda random_state: self._initial_parameters(X, sw, random_state),
+            em_step=lambda params: self._em_step(ops, X, sw, params),
+            total_weight=float(n_samples if sw.shape[0] == 0 else sw.sum()),
+            n_features=n_features,
+            dtype=X.dtype,
+            make_tracker=tracker,
+        )
+        return X
+
+    def _run_em(
+        self, *, initial_parameters, em_step, total_weight, n_features, dtype, make_tracker=None
+    ) -> None:
+        """Run the EM loop shared by every data source (in memory, memmap, Dask).
+
+        ``initial_parameters(random_state)`` and ``em_step(params) -> (weighted
+        log-likelihood sum, new params)`` are the source-specific parts;
+        ``make_tracker(params)``, if given, returns an object whose
+        ``update(params)`` is the responsibility change that replaces ``tol``.
+        Applies scikit-learn's rules: ``n_init`` keeps the best lower bound,
+        ``warm_start`` continues, a ``ConvergenceWarning`` when ``max_iter`` ends it.
+        """
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
         random_state = check_random_state(self.random_state)
-        ops = gmm_ops(self.backend, self.covariance_type)
-        total_weight = float(n_samples if sw.shape[0] == 0 else sw.sum())
-
         max_lower_bound = -np.inf
-        best_params = None
-        best_n_iter = 0
-        best_lower_bounds: list[float] = []
-        best_converged = False
+        best = None
         # tqdm bar over n_init x max_iter when verbose and tqdm is installed; else a no-op.
         bar = progress(total=n_init * self.max_iter, enabled=bool(self.verbose), desc="EM")
         for init in range(n_init):
             self._verbose_init_begin(init)
             if do_init:
-                params = self._initial_parameters(X, sw, random_state)
+                params = initial_parameters(random_state)
             else:
                 params = self._current_parameters()
             lower_bound = -np.inf if do_init else self.lower_bound_
             lower_bounds: list[float] = []
             converged = False
             n_iter = 0
-            tracker = None
-            if self.stopping == "resp_change" and self.max_iter > 0:
-                tracker = RespChangeTracker(ops.e_step, X, sw, self.assignment == "hard", params)
+            tracker = make_tracker(params) if make_tracker and self.max_iter > 0 else None
             for n_iter in range(1, self.max_iter + 1):  # noqa: B007
                 prev_lower_bound = lower_bound
-                log_lik, params = self._em_step(ops, X, sw, params)
+                log_lik, params = em_step(params)
                 lower_bound = log_lik / total_weight
                 lower_bounds.append(lower_bound)
                 change = lower_bound - prev_lower_bound
@@ -306,28 +327,24 @@ class GaussianMixture(ParamsMixin):
                     break
             if self.max_iter > 0:
                 self._verbose_init_end(lower_bound, converged)
-            if best_params is None or lower_bound > max_lower_bound or max_lower_bound == -np.inf:
+            if best is None or lower_bound > max_lower_bound or max_lower_bound == -np.inf:
                 max_lower_bound = lower_bound if self.max_iter > 0 else -np.inf
-                best_params = params
-                best_n_iter = n_iter
-                best_lower_bounds = lower_bounds
-                best_converged = converged
-
+                best = (params, n_iter, lower_bounds, converged)
         bar.close()
-        if not best_converged and self.max_iter > 0:
+        params, n_iter, lower_bounds, converged = best
+        if not converged and self.max_iter > 0:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init "
                 "parameters, or increase max_iter, tol, or check for degenerate data.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        self._set_parameters(best_params, X.dtype)
-        self.converged_ = best_converged
-        self.n_iter_ = best_n_iter
+        self._set_parameters(params, dtype)
+        self.converged_ = converged
+        self.n_iter_ = n_iter
         self.lower_bound_ = max_lower_bound
-        self.lower_bounds_ = best_lower_bounds
+        self.lower_bounds_ = lower_bounds
         self.n_features_in_ = n_features
-        return X
 
     def _em_step(self, ops, X, sw, params):
         """One fused E+M pass: returns (weighted log-likelihood sum, new parameters)."""

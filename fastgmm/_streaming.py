@@ -25,7 +25,6 @@ Dask arrays are the other source (:mod:`fastgmm._dask`).
 from __future__ import annotations
 
 import mmap
-import warnings
 from typing import Any
 
 import numpy as np
@@ -35,11 +34,9 @@ from ._covariance import precision_cholesky_from_precisions, sxx_shape
 from ._em_variants import check_em_variant_params, classification_log_likelihood
 from ._kmeans import KMeans, kmeans_plusplus_centers
 from ._validation import (
-    ConvergenceWarning,
     check_means,
     check_params,
     check_precisions,
-    check_random_state,
     check_sample_weight,
     check_weights,
 )
@@ -193,59 +190,23 @@ def fit_source(est, source) -> None:
             f"X has {n_features} features, but the model was fitted with "
             f"{est.means_.shape[1]} features. Pass data with the same columns."
         )
-    do_init = not (est.warm_start and hasattr(est, "converged_"))
-    n_init = est.n_init if do_init else 1
-    random_state = check_random_state(est.random_state)
     ops = gmm_ops(est.backend, est.covariance_type)
-    total_weight = source.total_weight
 
-    max_lower_bound = -np.inf
-    best = None
-    for init in range(n_init):
-        est._verbose_init_begin(init)
-        if do_init:
-            params = initial_parameters(est, source, random_state)
-        else:
-            params = est._current_parameters()
-        lower_bound = -np.inf if do_init else est.lower_bound_
-        lower_bounds: list[float] = []
-        converged = False
-        n_iter = 0
-        for n_iter in range(1, est.max_iter + 1):  # noqa: B007 (n_iter is kept)
-            prev_lower_bound = lower_bound
-            log_lik, nk, sx, sxx = source.em_stats(params, hard)
-            if hard:  # the objective hard EM increases (fastgmm._em_variants)
-                log_lik = classification_log_likelihood(
-                    est.covariance_type, nk, sxx, params[0], params[3], n_features
-                )
-            params = est._m_step(ops, nk, sx, sxx, params[1])
-            lower_bound = log_lik / total_weight
-            lower_bounds.append(lower_bound)
-            change = lower_bound - prev_lower_bound
-            est._verbose_iter_end(n_iter, lower_bound, change)
-            if abs(change) < est.tol:
-                converged = True
-                break
-        if est.max_iter > 0:
-            est._verbose_init_end(lower_bound, converged)
-        if best is None or lower_bound > max_lower_bound or max_lower_bound == -np.inf:
-            max_lower_bound = lower_bound if est.max_iter > 0 else -np.inf
-            best = (params, n_iter, lower_bounds, converged)
+    def em_step(params):
+        log_lik, nk, sx, sxx = source.em_stats(params, hard)
+        if hard:  # the objective hard EM increases (fastgmm._em_variants)
+            log_lik = classification_log_likelihood(
+                est.covariance_type, nk, sxx, params[0], params[3], n_features
+            )
+        return log_lik, est._m_step(ops, nk, sx, sxx, params[1])
 
-    params, n_iter, lower_bounds, converged = best
-    if not converged and est.max_iter > 0:
-        warnings.warn(
-            "Best performing initialization did not converge. Try different init "
-            "parameters, or increase max_iter, tol, or check for degenerate data.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-    est._set_parameters(params, source.dtype)
-    est.converged_ = converged
-    est.n_iter_ = n_iter
-    est.lower_bound_ = max_lower_bound
-    est.lower_bounds_ = lower_bounds
-    est.n_features_in_ = n_features
+    est._run_em(
+        initial_parameters=lambda random_state: initial_parameters(est, source, random_state),
+        em_step=em_step,
+        total_weight=source.total_weight,
+        n_features=n_features,
+        dtype=source.dtype,
+    )
 
 
 # --------------------------------------------------------------------------- arrays, memmaps
