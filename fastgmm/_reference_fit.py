@@ -1,7 +1,7 @@
 """Pure-NumPy twins of the public-API kernels added for Numba users.
 
 Same names and signatures as :mod:`fastgmm._kernels.predict`, ``.fit``,
-``.sample`` and ``.batched``; built on the twins in :mod:`fastgmm._reference`.
+``.sample``, ``.small`` and ``.batched``; built on the twins in :mod:`fastgmm._reference`.
 Obviously correct rather than fast. Never imports :mod:`fastgmm._kernels`.
 """
 
@@ -106,6 +106,17 @@ def _make(cov):
         accumulate(X[indices], sw, np.eye(n_components), shift, nk, sx, sxx)
         return m_step(nk, sx, sxx, shift, reg_covar, weights, means, covariances, precisions_chol)
 
+    def em_workspace(n_rows, n_components, n_features):
+        return ()  # the twin needs no scratch: fit_em_workspace allocates freely
+
+    def fit_em_workspace(
+        X, sample_weight, max_iter, tol, reg_covar,
+        weights, means, covariances, precisions_chol, workspace,
+    ):  # fmt: skip
+        return fit_em(
+            X, sample_weight, max_iter, tol, reg_covar, weights, means, covariances, precisions_chol
+        )
+
     def sample(weights, means, precisions_chol, u, z, X, labels):
         n_features = means.shape[1]
         for i in range(X.shape[0]):
@@ -173,6 +184,8 @@ def _make(cov):
         f"fit_em_{cov}": fit_em,
         f"fit_em_{cov}_parallel": fit_em,
         f"init_from_seeds_{cov}": init_from_seeds,
+        f"em_workspace_{cov}": em_workspace,
+        f"fit_em_workspace_{cov}": fit_em_workspace,
         f"sample_{cov}": sample,
         f"sample_{cov}_random": sample_random,
         f"init_many_kmeanspp_{cov}": init_many_kmeanspp,

@@ -47,6 +47,8 @@ Contents
 ``m_step_*``              new parameters from statistics (serial)
 ``em_step_*``             one EM iteration in place (serial; ``*_parallel`` over rows)
 ``fit_em_*``              EM to convergence from given parameters (serial; ``*_parallel``)
+``em_workspace_*``,       allocation-free EM for small data (one mixture per group):
+``fit_em_workspace_*``    allocate a workspace once per ``prange`` chunk, reuse it (serial)
 ``init_from_seeds_*``     initial parameters from seed rows (k-means++ initialisation)
 ``kmeans_plusplus``       greedy k-means++ from given uniform draws (serial)
 ``kmeans_assign``         Lloyd assignment + sums (serial; ``kmeans_assign_parallel``)
@@ -180,6 +182,16 @@ from ._kernels.sample import (
     sample_tied,
     sample_tied_random,
 )
+from ._kernels.small import (
+    em_workspace_diag,
+    em_workspace_full,
+    em_workspace_spherical,
+    em_workspace_tied,
+    fit_em_workspace_diag,
+    fit_em_workspace_full,
+    fit_em_workspace_spherical,
+    fit_em_workspace_tied,
+)
 
 __all__ = [
     "COVARIANCE_CODES",
@@ -207,6 +219,10 @@ __all__ = [
     "em_step_spherical_parallel",
     "em_step_tied",
     "em_step_tied_parallel",
+    "em_workspace_diag",
+    "em_workspace_full",
+    "em_workspace_spherical",
+    "em_workspace_tied",
     "fit_em_diag",
     "fit_em_diag_parallel",
     "fit_em_full",
@@ -215,6 +231,10 @@ __all__ = [
     "fit_em_spherical_parallel",
     "fit_em_tied",
     "fit_em_tied_parallel",
+    "fit_em_workspace_diag",
+    "fit_em_workspace_full",
+    "fit_em_workspace_spherical",
+    "fit_em_workspace_tied",
     "fit_many_diag",
     "fit_many_full",
     "fit_many_spherical",

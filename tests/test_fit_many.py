@@ -242,3 +242,90 @@ def test_errors_and_result_model(rng):
     np.testing.assert_allclose(
         gm.precisions_, precisions_from_cholesky(res.precisions_cholesky[1], "full")
     )
+
+
+# ----------------------------------------------------------------------------- workspace EM
+@numba.njit
+def user_workspace_fits(workspace_fn, fit_fn, X, offsets, ws_rows, params):
+    """One workspace reused for groups of different sizes, as in a user's prange chunk."""
+    weights, means, covariances, precisions_chol = params
+    n_groups = offsets.shape[0] - 1
+    workspace = workspace_fn(ws_rows, means.shape[1], means.shape[2])
+    out = np.empty((n_groups, 4))
+    for g in range(n_groups):
+        a, b = offsets[g], offsets[g + 1]
+        lb, it, conv, st = fit_fn(
+            X[a:b], np.empty(0), 100, 1e-4, 1e-6,
+            weights[g], means[g], covariances[g], precisions_chol[g], workspace,
+        )  # fmt: skip
+        out[g, 0], out[g, 1], out[g, 2], out[g, 3] = lb, it, conv, st
+    return out
+
+
+def _starts(X, offsets, cov, k):
+    """Per-group initial parameters (one k-means++ EM step of the estimator), stacked."""
+    gms = _per_group(X, offsets, cov, k, lambda g: dict(random_state=g, max_iter=1))
+    return [
+        np.stack([np.asarray(getattr(gm, a), np.float64) for gm in gms])
+        for a in ("weights_", "means_", "covariances_", "precisions_cholesky_")
+    ]
+
+
+@pytest.mark.parametrize("cov", COVS)
+def test_workspace_fit_equals_fit_em_and_twin(rng, cov):
+    # Sizes: one-block groups (transposed once), and 1100 rows > 1024-row block at D=2.
+    X, offsets = _ragged(rng, [60, 25, 1100, 40])
+    starts = _starts(X, offsets, cov, 3)
+    ws_fn = getattr(kernels, f"em_workspace_{cov}")
+    fit_ws = getattr(kernels, f"fit_em_workspace_{cov}")
+    fit_em = getattr(kernels, f"fit_em_{cov}")
+    twin = getattr(_reference_fit, f"fit_em_workspace_{cov}")
+    # Workspace sized for all groups, then one too small (a temporary one is used).
+    for ws_rows in (2000, 10):
+        params = tuple(a.copy() for a in starts)
+        out = user_workspace_fits(ws_fn, fit_ws, X, offsets, ws_rows, params)
+        for g in range(len(offsets) - 1):
+            sl = slice(offsets[g], offsets[g + 1])
+            ref = [a[g].copy() for a in starts]
+            lb, it, conv, st = fit_em(X[sl], np.empty(0), 100, 1e-4, 1e-6, *ref)
+            tw = [a[g].copy() for a in starts]
+            lb_t, it_t, _, _ = twin(X[sl], np.empty(0), 100, 1e-4, 1e-6, *tw, ())
+            assert (out[g, 1], out[g, 2], out[g, 3]) == (it, conv, st) and it == it_t
+            assert out[g, 0] == pytest.approx(lb, rel=1e-12)
+            assert lb_t == pytest.approx(lb, rel=1e-12)
+            for fitted, expected, expected_twin in zip(params, ref, tw, strict=True):
+                np.testing.assert_allclose(fitted[g], expected, rtol=1e-10, atol=1e-12)
+                np.testing.assert_allclose(fitted[g], expected_twin, rtol=1e-9, atol=1e-10)
+
+
+def test_workspace_fit_weighted_float32_wide_blocks(rng):
+    # D=70: 64-row blocks, so 150 rows take three blocks; float32 X, sample weights.
+    X = rng.normal(size=(150, 70)).astype(np.float32)
+    X[75:] += 3.0
+    sw = rng.uniform(0.5, 2.0, 150)
+    start = _starts(X.astype(np.float64), np.array([0, 150]), "diag", 2)
+    a = [p[0].copy() for p in start]
+    b = [p[0].copy() for p in start]
+    ws = kernels.em_workspace_diag(150, 2, 70)
+    assert ws[0].shape[1] == 64
+    res = kernels.fit_em_workspace_diag(X, sw, 50, 1e-6, 1e-6, *a, ws)
+    ref = _reference_fit.fit_em_diag(X, sw, 50, 1e-6, 1e-6, *b)
+    assert res[1:] == ref[1:] and res[0] == pytest.approx(ref[0], rel=1e-12)
+    for u, v in zip(a, b, strict=True):
+        np.testing.assert_allclose(u, v, rtol=1e-9, atol=1e-9)
+
+
+def test_chunking_does_not_change_a_group(rng):
+    # 40 groups -> 3 chunks of 13-14 groups; the same groups alone or reordered agree exactly.
+    X, offsets = _ragged(rng, list(rng.integers(20, 80, 40)))
+    seeds = np.arange(40)
+    res = fit_many(X, offsets, 2, covariance_type="tied", seeds=seeds)
+    assert batched.n_group_chunks(40) == 3
+    order = np.arange(40)[::-1]
+    parts = [X[offsets[g] : offsets[g + 1]] for g in order]
+    Xr = np.concatenate(parts)
+    offr = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+    rev = fit_many(Xr, offr, 2, covariance_type="tied", seeds=seeds[order])
+    np.testing.assert_array_equal(rev.means[::-1], res.means)
+    np.testing.assert_array_equal(rev.lower_bound[::-1], res.lower_bound)
+    np.testing.assert_array_equal(rev.n_iter[::-1], res.n_iter)

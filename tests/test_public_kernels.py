@@ -19,6 +19,58 @@ from fastgmm._bridge import COVARIANCE_CODES, NumbaParams
 
 COVS = ("full", "tied", "diag", "spherical")
 PINNED_SIGNATURES = {
+    "em_workspace_diag": ("n_rows", "n_components", "n_features"),
+    "fit_em_workspace_diag": (
+        "X",
+        "sample_weight",
+        "max_iter",
+        "tol",
+        "reg_covar",
+        "weights",
+        "means",
+        "covariances",
+        "precisions_chol",
+        "workspace",
+    ),
+    "em_workspace_full": ("n_rows", "n_components", "n_features"),
+    "fit_em_workspace_full": (
+        "X",
+        "sample_weight",
+        "max_iter",
+        "tol",
+        "reg_covar",
+        "weights",
+        "means",
+        "covariances",
+        "precisions_chol",
+        "workspace",
+    ),
+    "em_workspace_spherical": ("n_rows", "n_components", "n_features"),
+    "fit_em_workspace_spherical": (
+        "X",
+        "sample_weight",
+        "max_iter",
+        "tol",
+        "reg_covar",
+        "weights",
+        "means",
+        "covariances",
+        "precisions_chol",
+        "workspace",
+    ),
+    "em_workspace_tied": ("n_rows", "n_components", "n_features"),
+    "fit_em_workspace_tied": (
+        "X",
+        "sample_weight",
+        "max_iter",
+        "tol",
+        "reg_covar",
+        "weights",
+        "means",
+        "covariances",
+        "precisions_chol",
+        "workspace",
+    ),
     "accumulate_diag": ("X", "sample_weight", "resp", "shift", "nk", "sx", "sxx"),
     "accumulate_full": ("X", "sample_weight", "resp", "shift", "nk", "sx", "sxx"),
     "accumulate_spherical": ("X", "sample_weight", "resp", "shift", "nk", "sx", "sxx"),
@@ -622,7 +674,7 @@ def test_public_names_and_signatures_are_pinned():
 
 
 def test_every_new_kernel_has_a_numpy_twin():
-    new_modules = ("predict", "fit", "sample", "batched")
+    new_modules = ("predict", "fit", "sample", "small", "batched")
     for name in PINNED_SIGNATURES:
         fn = getattr(kernels, name)
         if fn.py_func.__module__.rsplit(".", 1)[-1] in new_modules:

@@ -13,6 +13,13 @@ groups, so a group's result never depends on the others or on the thread count.
 
 These are njit-callable (call them from your own njit code, not inside a ``prange``);
 :func:`fastgmm.fit_many` is the validated Python entry point.
+
+Groups are processed in chunks of :data:`GROUPS_PER_CHUNK` consecutive groups (the
+``prange`` runs over chunks; their number depends only on ``n_groups``). Each chunk
+allocates one EM workspace (:mod:`fastgmm._kernels.small`) and reuses it for all of
+its groups and iterations, so EM allocates nothing per group or iteration. A
+group's result depends only on its rows and its draws: never on the chunking or
+the thread count (tests/test_fit_many.py).
 """
 
 import numpy as np
@@ -20,16 +27,27 @@ from numba import prange
 
 from ._jit import jit
 from .fit import (
-    fit_em_diag,
-    fit_em_full,
-    fit_em_spherical,
-    fit_em_tied,
     init_from_seeds_diag,
     init_from_seeds_full,
     init_from_seeds_spherical,
     init_from_seeds_tied,
 )
 from .kmeans import kmeans_plusplus
+from .small import (
+    em_workspace_diag,
+    em_workspace_full,
+    em_workspace_spherical,
+    em_workspace_tied,
+    fit_em_workspace_diag,
+    fit_em_workspace_full,
+    fit_em_workspace_spherical,
+    fit_em_workspace_tied,
+)
+
+#: Consecutive groups per ``prange`` iteration (one workspace each). Small enough to
+#: balance 2-64 threads on 10,000 groups, large enough that allocating the chunk's
+#: workspace is negligible (benchmarks/bench_fit_many.py).
+GROUPS_PER_CHUNK = 16
 
 
 @jit
@@ -54,6 +72,24 @@ def kmeanspp_uniforms(seeds, first_u, trial_u):
         for c in range(trial_u.shape[1]):
             for t in range(trial_u.shape[2]):
                 trial_u[g, c, t] = np.random.random()
+
+
+@jit
+def n_group_chunks(n_groups):
+    """Return the number of ``prange`` chunks for ``n_groups`` groups (thread-independent)."""
+    return max(1, (n_groups + GROUPS_PER_CHUNK - 1) // GROUPS_PER_CHUNK)
+
+
+@jit
+def _chunk(c, n_chunks, offsets):
+    """First and last group of chunk ``c`` and the largest group size in it."""
+    n_groups = offsets.shape[0] - 1
+    g0 = c * n_groups // n_chunks
+    g1 = (c + 1) * n_groups // n_chunks
+    rows = 0
+    for g in range(g0, g1):
+        rows = max(rows, offsets[g + 1] - offsets[g])
+    return g0, g1, rows
 
 
 @jit
@@ -99,17 +135,20 @@ def init_many_kmeanspp_full(
     status : ndarray of shape (n_groups,), int64, overwritten
         0, or ``k + 1`` when component ``k`` of a group is ill-defined.
     """
-    n_groups = offsets.shape[0] - 1
     n_components, n_features = means.shape[1], means.shape[2]
-    for g in prange(n_groups):
-        a, b = offsets[g], offsets[g + 1]
-        sw = _group_weights(sample_weight, a, b)
+    n_chunks = n_group_chunks(offsets.shape[0] - 1)
+    for c in prange(n_chunks):
+        g0, g1, rows = _chunk(c, n_chunks, offsets)
         centers = np.empty((n_components, n_features))
         indices = np.empty(n_components, dtype=np.int64)
-        kmeans_plusplus(X[a:b], sw, first_u[g], trial_u[g], centers, indices)
-        status[g] = init_from_seeds_full(
-            X[a:b], sw, indices, reg_covar, weights[g], means[g], covariances[g], precisions_chol[g]
-        )
+        for g in range(g0, g1):
+            a, b = offsets[g], offsets[g + 1]
+            sw = _group_weights(sample_weight, a, b)
+            kmeans_plusplus(X[a:b], sw, first_u[g], trial_u[g], centers, indices)
+            status[g] = init_from_seeds_full(
+                X[a:b], sw, indices, reg_covar, weights[g], means[g], covariances[g],
+                precisions_chol[g],
+            )  # fmt: skip
 
 
 @jit(parallel=True)
@@ -148,30 +187,34 @@ def fit_many_full(
     converged : ndarray of shape (n_groups,), bool, overwritten
     status : ndarray of shape (n_groups,), int64, read and updated
     """
-    n_groups = offsets.shape[0] - 1
-    for g in prange(n_groups):
-        if status[g] != 0:
-            lower_bound[g] = np.nan
-            n_iter[g] = 0
-            converged[g] = False
-            continue
-        a, b = offsets[g], offsets[g + 1]
-        sw = _group_weights(sample_weight, a, b)
-        lb, it, conv, st = fit_em_full(
-            X[a:b],
-            sw,
-            max_iter,
-            tol,
-            reg_covar,
-            weights[g],
-            means[g],
-            covariances[g],
-            precisions_chol[g],
-        )
-        lower_bound[g] = lb
-        n_iter[g] = it
-        converged[g] = conv
-        status[g] = st
+    n_components, n_features = means.shape[1], means.shape[2]
+    n_chunks = n_group_chunks(offsets.shape[0] - 1)
+    for c in prange(n_chunks):
+        g0, g1, rows = _chunk(c, n_chunks, offsets)
+        workspace = em_workspace_full(rows, n_components, n_features)
+        for g in range(g0, g1):
+            if status[g] != 0:
+                lower_bound[g] = np.nan
+                n_iter[g] = 0
+                converged[g] = False
+                continue
+            a, b = offsets[g], offsets[g + 1]
+            lb, it, conv, st = fit_em_workspace_full(
+                X[a:b],
+                _group_weights(sample_weight, a, b),
+                max_iter,
+                tol,
+                reg_covar,
+                weights[g],
+                means[g],
+                covariances[g],
+                precisions_chol[g],
+                workspace,
+            )
+            lower_bound[g] = lb
+            n_iter[g] = it
+            converged[g] = conv
+            status[g] = st
 
 
 # --------------------------------------------------------------------------- tied
@@ -192,17 +235,20 @@ def init_many_kmeanspp_tied(
     status,
 ):
     """Seed every group and initialise it (tied); see :func:`init_many_kmeanspp_full`."""
-    n_groups = offsets.shape[0] - 1
     n_components, n_features = means.shape[1], means.shape[2]
-    for g in prange(n_groups):
-        a, b = offsets[g], offsets[g + 1]
-        sw = _group_weights(sample_weight, a, b)
+    n_chunks = n_group_chunks(offsets.shape[0] - 1)
+    for c in prange(n_chunks):
+        g0, g1, rows = _chunk(c, n_chunks, offsets)
         centers = np.empty((n_components, n_features))
         indices = np.empty(n_components, dtype=np.int64)
-        kmeans_plusplus(X[a:b], sw, first_u[g], trial_u[g], centers, indices)
-        status[g] = init_from_seeds_tied(
-            X[a:b], sw, indices, reg_covar, weights[g], means[g], covariances[g], precisions_chol[g]
-        )
+        for g in range(g0, g1):
+            a, b = offsets[g], offsets[g + 1]
+            sw = _group_weights(sample_weight, a, b)
+            kmeans_plusplus(X[a:b], sw, first_u[g], trial_u[g], centers, indices)
+            status[g] = init_from_seeds_tied(
+                X[a:b], sw, indices, reg_covar, weights[g], means[g], covariances[g],
+                precisions_chol[g],
+            )  # fmt: skip
 
 
 @jit(parallel=True)
@@ -223,30 +269,34 @@ def fit_many_tied(
     status,
 ):
     """Run EM on every group (tied); see :func:`fit_many_full`."""
-    n_groups = offsets.shape[0] - 1
-    for g in prange(n_groups):
-        if status[g] != 0:
-            lower_bound[g] = np.nan
-            n_iter[g] = 0
-            converged[g] = False
-            continue
-        a, b = offsets[g], offsets[g + 1]
-        sw = _group_weights(sample_weight, a, b)
-        lb, it, conv, st = fit_em_tied(
-            X[a:b],
-            sw,
-            max_iter,
-            tol,
-            reg_covar,
-            weights[g],
-            means[g],
-            covariances[g],
-            precisions_chol[g],
-        )
-        lower_bound[g] = lb
-        n_iter[g] = it
-        converged[g] = conv
-        status[g] = st
+    n_components, n_features = means.shape[1], means.shape[2]
+    n_chunks = n_group_chunks(offsets.shape[0] - 1)
+    for c in prange(n_chunks):
+        g0, g1, rows = _chunk(c, n_chunks, offsets)
+        workspace = em_workspace_tied(rows, n_components, n_features)
+        for g in range(g0, g1):
+            if status[g] != 0:
+                lower_bound[g] = np.nan
+                n_iter[g] = 0
+                converged[g] = False
+                continue
+            a, b = offsets[g], offsets[g + 1]
+            lb, it, conv, st = fit_em_workspace_tied(
+                X[a:b],
+                _group_weights(sample_weight, a, b),
+                max_iter,
+                tol,
+                reg_covar,
+                weights[g],
+                means[g],
+                covariances[g],
+                precisions_chol[g],
+                workspace,
+            )
+            lower_bound[g] = lb
+            n_iter[g] = it
+            converged[g] = conv
+            status[g] = st
 
 
 # --------------------------------------------------------------------------- diag
@@ -267,17 +317,20 @@ def init_many_kmeanspp_diag(
     status,
 ):
     """Seed every group and initialise it (diag); see :func:`init_many_kmeanspp_full`."""
-    n_groups = offsets.shape[0] - 1
     n_components, n_features = means.shape[1], means.shape[2]
-    for g in prange(n_groups):
-        a, b = offsets[g], offsets[g + 1]
-        sw = _group_weights(sample_weight, a, b)
+    n_chunks = n_group_chunks(offsets.shape[0] - 1)
+    for c in prange(n_chunks):
+        g0, g1, rows = _chunk(c, n_chunks, offsets)
         centers = np.empty((n_components, n_features))
         indices = np.empty(n_components, dtype=np.int64)
-        kmeans_plusplus(X[a:b], sw, first_u[g], trial_u[g], centers, indices)
-        status[g] = init_from_seeds_diag(
-            X[a:b], sw, indices, reg_covar, weights[g], means[g], covariances[g], precisions_chol[g]
-        )
+        for g in range(g0, g1):
+            a, b = offsets[g], offsets[g + 1]
+            sw = _group_weights(sample_weight, a, b)
+            kmeans_plusplus(X[a:b], sw, first_u[g], trial_u[g], centers, indices)
+            status[g] = init_from_seeds_diag(
+                X[a:b], sw, indices, reg_covar, weights[g], means[g], covariances[g],
+                precisions_chol[g],
+            )  # fmt: skip
 
 
 @jit(parallel=True)
@@ -298,30 +351,34 @@ def fit_many_diag(
     status,
 ):
     """Run EM on every group (diag); see :func:`fit_many_full`."""
-    n_groups = offsets.shape[0] - 1
-    for g in prange(n_groups):
-        if status[g] != 0:
-            lower_bound[g] = np.nan
-            n_iter[g] = 0
-            converged[g] = False
-            continue
-        a, b = offsets[g], offsets[g + 1]
-        sw = _group_weights(sample_weight, a, b)
-        lb, it, conv, st = fit_em_diag(
-            X[a:b],
-            sw,
-            max_iter,
-            tol,
-            reg_covar,
-            weights[g],
-            means[g],
-            covariances[g],
-            precisions_chol[g],
-        )
-        lower_bound[g] = lb
-        n_iter[g] = it
-        converged[g] = conv
-        status[g] = st
+    n_components, n_features = means.shape[1], means.shape[2]
+    n_chunks = n_group_chunks(offsets.shape[0] - 1)
+    for c in prange(n_chunks):
+        g0, g1, rows = _chunk(c, n_chunks, offsets)
+        workspace = em_workspace_diag(rows, n_components, n_features)
+        for g in range(g0, g1):
+            if status[g] != 0:
+                lower_bound[g] = np.nan
+                n_iter[g] = 0
+                converged[g] = False
+                continue
+            a, b = offsets[g], offsets[g + 1]
+            lb, it, conv, st = fit_em_workspace_diag(
+                X[a:b],
+                _group_weights(sample_weight, a, b),
+                max_iter,
+                tol,
+                reg_covar,
+                weights[g],
+                means[g],
+                covariances[g],
+                precisions_chol[g],
+                workspace,
+            )
+            lower_bound[g] = lb
+            n_iter[g] = it
+            converged[g] = conv
+            status[g] = st
 
 
 # --------------------------------------------------------------------------- spherical
@@ -342,17 +399,20 @@ def init_many_kmeanspp_spherical(
     status,
 ):
     """Seed every group and initialise it (spherical); see :func:`init_many_kmeanspp_full`."""
-    n_groups = offsets.shape[0] - 1
     n_components, n_features = means.shape[1], means.shape[2]
-    for g in prange(n_groups):
-        a, b = offsets[g], offsets[g + 1]
-        sw = _group_weights(sample_weight, a, b)
+    n_chunks = n_group_chunks(offsets.shape[0] - 1)
+    for c in prange(n_chunks):
+        g0, g1, rows = _chunk(c, n_chunks, offsets)
         centers = np.empty((n_components, n_features))
         indices = np.empty(n_components, dtype=np.int64)
-        kmeans_plusplus(X[a:b], sw, first_u[g], trial_u[g], centers, indices)
-        status[g] = init_from_seeds_spherical(
-            X[a:b], sw, indices, reg_covar, weights[g], means[g], covariances[g], precisions_chol[g]
-        )
+        for g in range(g0, g1):
+            a, b = offsets[g], offsets[g + 1]
+            sw = _group_weights(sample_weight, a, b)
+            kmeans_plusplus(X[a:b], sw, first_u[g], trial_u[g], centers, indices)
+            status[g] = init_from_seeds_spherical(
+                X[a:b], sw, indices, reg_covar, weights[g], means[g], covariances[g],
+                precisions_chol[g],
+            )  # fmt: skip
 
 
 @jit(parallel=True)
@@ -373,27 +433,31 @@ def fit_many_spherical(
     status,
 ):
     """Run EM on every group (spherical); see :func:`fit_many_full`."""
-    n_groups = offsets.shape[0] - 1
-    for g in prange(n_groups):
-        if status[g] != 0:
-            lower_bound[g] = np.nan
-            n_iter[g] = 0
-            converged[g] = False
-            continue
-        a, b = offsets[g], offsets[g + 1]
-        sw = _group_weights(sample_weight, a, b)
-        lb, it, conv, st = fit_em_spherical(
-            X[a:b],
-            sw,
-            max_iter,
-            tol,
-            reg_covar,
-            weights[g],
-            means[g],
-            covariances[g],
-            precisions_chol[g],
-        )
-        lower_bound[g] = lb
-        n_iter[g] = it
-        converged[g] = conv
-        status[g] = st
+    n_components, n_features = means.shape[1], means.shape[2]
+    n_chunks = n_group_chunks(offsets.shape[0] - 1)
+    for c in prange(n_chunks):
+        g0, g1, rows = _chunk(c, n_chunks, offsets)
+        workspace = em_workspace_spherical(rows, n_components, n_features)
+        for g in range(g0, g1):
+            if status[g] != 0:
+                lower_bound[g] = np.nan
+                n_iter[g] = 0
+                converged[g] = False
+                continue
+            a, b = offsets[g], offsets[g + 1]
+            lb, it, conv, st = fit_em_workspace_spherical(
+                X[a:b],
+                _group_weights(sample_weight, a, b),
+                max_iter,
+                tol,
+                reg_covar,
+                weights[g],
+                means[g],
+                covariances[g],
+                precisions_chol[g],
+                workspace,
+            )
+            lower_bound[g] = lb
+            n_iter[g] = it
+            converged[g] = conv
+            status[g] = st
