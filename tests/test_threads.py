@@ -93,9 +93,58 @@ def test_suffstats_bitwise_thread_invariant_and_match_twin(rng, covariance_type,
     one = _with_threads(1, lambda: run(kernel))
     two = _with_threads(2, lambda: run(kernel))
     ref = run(twin)
+    # float32 blocks compute in float32 (sums across blocks in float64): measured
+    # <= 1e-7 relative to the largest entry here, so 1e-6 is a tight bound.
+    tol = 1e-10 if dtype is np.float64 else 1e-6
     for a, b, r in zip(one, two, ref, strict=True):
         np.testing.assert_array_equal(a, b)  # bitwise: fixed chunks, ordered reduction
-        np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-10 * np.max(np.abs(r)))
+        np.testing.assert_allclose(a, r, rtol=tol, atol=tol * np.max(np.abs(r)))
+
+
+@pytest.mark.parametrize("covariance_type", COV_TYPES)
+def test_float32_suffstats_close_to_float64_arithmetic(rng, covariance_type):
+    """float32 blocks vs the float64 kernel on the same (exactly upcast) data.
+
+    Data offset by 50 (means rounded to float32 are off by ~2e-6): the statistics
+    are moved from the float32 means to the float64 ones exactly (recentre_*).
+    """
+    n, d, k = 20000, 5, 3
+    X32 = _blobs(rng, n, d, k, np.float32) + np.float32(50.0)
+    X64 = X32.astype(np.float64)
+    weights = np.array([0.5, 0.3, 0.2])
+    means = 50.0 + rng.normal(scale=3.0, size=(k, d))
+    prec = {
+        "full": np.repeat(np.eye(d)[np.newaxis], k, axis=0) * 0.8,
+        "tied": np.eye(d) * 0.8,
+        "diag": np.full((k, d), 0.8),
+        "spherical": np.full(k, 0.8),
+    }[covariance_type]
+    kernel = getattr(K, f"suffstats_{covariance_type}_parallel")
+    res = []
+    for X in (X32, X64):
+        nk, sx = np.zeros(k), np.zeros((k, d))
+        sxx = np.zeros(sxx_shape(covariance_type, k, d))
+        ll = kernel(X, np.empty(0), weights, means, prec, False, nk, sx, sxx)
+        if covariance_type in ("full", "tied"):
+            sxx = np.triu(sxx)
+        res.append((np.array([ll]), nk, sx, sxx))
+    for a, b in zip(*res, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6 * np.max(np.abs(b)))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_kmeans_plusplus_parallel_thread_invariant(rng, weighted):
+    n, d, k = 9000, 3, 6
+    X = _blobs(rng, n, d, k, np.float64)
+    sw = rng.random(n) if weighted else np.empty(0)
+    trial_u = rng.random((k - 1, 3))
+
+    def run():
+        centers, idx = np.empty((k, d)), np.empty(k, np.int64)
+        K.kmeans_plusplus_parallel(X, sw, 0.3, trial_u, centers, idx)
+        return idx
+
+    np.testing.assert_array_equal(_with_threads(1, run), _with_threads(2, run))
 
 
 def test_exp_inplace_matches_numpy_over_whole_range():

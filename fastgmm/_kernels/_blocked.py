@@ -1,8 +1,12 @@
 """Blocked building blocks of the fused EM pass, with the points along the inner loop.
 
 A block of ``nb`` rows of ``X`` is first transposed into ``XT`` of shape
-``(n_features, block)`` (float64, whatever the dtype of ``X``). Every loop below
-then runs over the points of the block with unit stride, so LLVM vectorises it:
+``(n_features, block)`` in the dtype of ``X``. Every loop below then runs over the
+points of the block with unit stride, so LLVM vectorises it. For float32 data the
+centred differences, triangular products and a block's statistics stay in float32
+(eight lanes per 256-bit register instead of four); log-probabilities, the
+log-sum-exp and every sum across blocks are float64 (the ``<cov>_T`` kernels take
+``means``/``precisions_chol``/``shift`` already cast to the dtype of ``XT``):
 
 * log-densities: ``y_j = sum_{m <= j} U[m, j] * (x_m - mu_m)`` as multiply-adds of
   whole rows of ``dT`` (no reduction), then ``sq += y_j * y_j``;
@@ -50,6 +54,13 @@ def block_rows_for(n_features):
 #: ``n_samples * 3.7e-44 * |x - mu|^2`` absolute, which the M-step's ``10 eps`` floor on
 #: ``nk`` keeps below 1e-12 relative (tests/test_threads.py checks the twin at 1e-10).
 FLUSH_BELOW = -100.0
+
+#: float32 blocks: responsibilities below this are copied to float32 as 0. ``e^-100``
+#: is itself subnormal in float32 (smallest normal 1.2e-38), and a product of such a
+#: responsibility with a difference made the float32 iteration at N, D, K = 1M, 16, 8
+#: 5x *slower* than float64. Dropping them changes ``nk``, ``sx``, ``sxx`` by at most
+#: ``n_samples * 1e-20 * |x - mu|^2`` absolute. float64 blocks copy exactly.
+FLUSH_RESP_32 = 1e-20
 
 
 @jit  # no ``reassoc``: it would undo the two-part Cody-Waite reduction (1e-14 errors)
@@ -104,7 +115,7 @@ def exp_flush(x, n, bits):
 
 @jit
 def load_transposed(X, a, nb, XT):
-    """``XT[m, i] = float64(X[a + i, m])`` for ``i < nb`` (serial)."""
+    """``XT[m, i] = X[a + i, m]`` for ``i < nb`` (serial; ``XT`` has the dtype of ``X``)."""
     n_features = X.shape[1]
     for i in range(nb):
         for m in range(n_features):
@@ -193,67 +204,74 @@ def _centre(XT, nb, mean, dT):
 
 
 @jit(reductions=True)
-def log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, y):
-    """``lpT[k, i] = const[k] - ||(x_i - mu_k) @ U_k||^2 / 2`` for ``i < nb``."""
+def log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq):
+    """``lpT[k, i] = const[k] - ||(x_i - mu_k) @ U_k||^2 / 2`` for ``i < nb``.
+
+    ``means``, ``precisions_chol`` and the scratch ``dT``, ``y``, ``sq`` have the
+    dtype of ``XT``; ``lpT`` is float64.
+    """
     for k in range(means.shape[0]):
         _centre(XT, nb, means[k], dT)
+        _tri_sq(dT, nb, precisions_chol[k], y, sq)
         row = lpT[k]
-        _tri_sq(dT, nb, precisions_chol[k], y, row)
         c = const[k]
         for i in range(nb):
-            row[i] = c - 0.5 * row[i]
+            row[i] = c - 0.5 * sq[i]
 
 
 @jit(reductions=True)
-def log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, y):
+def log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq):
     """As :func:`log_prob_full_T` with one shared factor ``U``."""
     for k in range(means.shape[0]):
         _centre(XT, nb, means[k], dT)
+        _tri_sq(dT, nb, precisions_chol, y, sq)
         row = lpT[k]
-        _tri_sq(dT, nb, precisions_chol, y, row)
         c = const[k]
         for i in range(nb):
-            row[i] = c - 0.5 * row[i]
+            row[i] = c - 0.5 * sq[i]
 
 
 @jit(reductions=True)
-def log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT):
+def log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT, sq):
     """As :func:`log_prob_full_T` with diagonal factors (n_components, n_features)."""
     n_features = XT.shape[0]
     for k in range(means.shape[0]):
-        row = lpT[k]
         for i in range(nb):
-            row[i] = 0.0
+            sq[i] = 0.0
         for m in range(n_features):
             mk = means[k, m]
             p = precisions_chol[k, m]
             xr = XT[m]
             for i in range(nb):
                 v = (xr[i] - mk) * p
-                row[i] += v * v
+                sq[i] += v * v
+        row = lpT[k]
         c = const[k]
         for i in range(nb):
-            row[i] = c - 0.5 * row[i]
+            row[i] = c - 0.5 * sq[i]
 
 
 @jit(reductions=True)
-def log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT):
-    """As :func:`log_prob_full_T` with one precision factor per component."""
+def log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT, sq):
+    """As :func:`log_prob_full_T` with one precision factor per component.
+
+    ``precisions_chol`` stays float64 here (one scalar per component).
+    """
     n_features = XT.shape[0]
     for k in range(means.shape[0]):
-        row = lpT[k]
         for i in range(nb):
-            row[i] = 0.0
+            sq[i] = 0.0
         for m in range(n_features):
             mk = means[k, m]
             xr = XT[m]
             for i in range(nb):
                 v = xr[i] - mk
-                row[i] += v * v
+                sq[i] += v * v
+        row = lpT[k]
         c = const[k]
         h = 0.5 * precisions_chol[k] * precisions_chol[k]
         for i in range(nb):
-            row[i] = c - h * row[i]
+            row[i] = c - h * sq[i]
 
 
 # --------------------------------------------------------------------------- log-sum-exp
@@ -346,8 +364,23 @@ def _weigh(resp_row, nb, sample_weight, a):
 
 
 @jit(reductions=True)
-def _centre_weigh(XT, nb, shift, r, dT, rdT, sx):
-    """``dT = XT - shift``, ``rdT = r * dT`` and ``sx += sum_i rdT[:, i]``."""
+def _copy_resp(r, nb, rT):
+    """``rT[:nb] = r[:nb]`` in the dtype of ``rT``, below :data:`FLUSH_RESP_32` as 0 for float32."""
+    tiny = FLUSH_RESP_32 if rT.itemsize == 4 else 0.0
+    for i in range(nb):
+        v = r[i]
+        rT[i] = v if v >= tiny else 0.0
+
+
+@jit(reductions=True)
+def _centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx):
+    """``dT = XT - shift``, ``rdT = r * dT`` and ``sx += sum_i rdT[:, i]``.
+
+    ``r`` (float64) is first copied to ``rT`` in the dtype of ``XT`` (see
+    :func:`_copy_resp`); the sum over the block runs in float64 (it is cheap next
+    to :func:`_upper_outer`).
+    """
+    _copy_resp(r, nb, rT)
     for m in range(XT.shape[0]):
         c = shift[m]
         xr = XT[m]
@@ -357,7 +390,7 @@ def _centre_weigh(XT, nb, shift, r, dT, rdT, sx):
         for i in range(nb):
             v = xr[i] - c
             dr[i] = v
-            w = r[i] * v
+            w = rT[i] * v
             rr[i] = w
             t += w
         sx[m] += t
@@ -367,20 +400,26 @@ def _centre_weigh(XT, nb, shift, r, dT, rdT, sx):
 def _upper_outer(rdT, dT, nb, sxx):
     """``sxx[a, b] += sum_i rdT[a, i] * dT[b, i]`` for ``a <= b``.
 
+    The sum over the block runs in the dtype of ``dT`` (float32 for float32 data:
+    eight lanes; benchmarks/report.py's float32 table shows the error against
+    float64 sums, far below the 1e-4 the issue allows); ``sxx`` is float64, so
+    sums across blocks are float64.
+
     Four ``b`` at a time share each load of ``rdT[a]``: 1.4x over one at a time at
     D=8 and 16 with 256-row blocks, none at D=32 with 128-row blocks (microbenchmark
     on a loaded machine; end to end: benchmarks/bench_kernels.py::test_suffstats).
     """
     n_features = dT.shape[0]
+    T = type(dT[0, 0])
     for a in range(n_features):
         ra = rdT[a]
         b = a
         while b + 4 <= n_features:
             d0, d1, d2, d3 = dT[b], dT[b + 1], dT[b + 2], dT[b + 3]
-            t0 = 0.0
-            t1 = 0.0
-            t2 = 0.0
-            t3 = 0.0
+            t0 = T(0.0)
+            t1 = T(0.0)
+            t2 = T(0.0)
+            t3 = T(0.0)
             for i in range(nb):
                 r = ra[i]
                 t0 += r * d0[i]
@@ -394,7 +433,7 @@ def _upper_outer(rdT, dT, nb, sxx):
             b += 4
         while b < n_features:
             db = dT[b]
-            t = 0.0
+            t = T(0.0)
             for i in range(nb):
                 t += ra[i] * db[i]
             sxx[a, b] += t
@@ -402,51 +441,54 @@ def _upper_outer(rdT, dT, nb, sxx):
 
 
 @jit(reductions=True)
-def accumulate_full_T(XT, nb, sample_weight, a, resp, shift, dT, rdT, nk, sx, sxx):
+def accumulate_full_T(XT, nb, sample_weight, a, resp, shift, rT, dT, rdT, nk, sx, sxx):
     """Add a block's ``nk``, ``sx`` and upper ``sxx`` (full) from ``resp`` (n_components, block).
 
     ``resp`` is multiplied by the sample weights in place. Components with no
-    responsibility in the block are skipped.
+    responsibility in the block are skipped. ``shift`` and the scratch ``rT``,
+    ``dT``, ``rdT`` have the dtype of ``XT``; ``nk``, ``sx``, ``sxx`` are float64.
     """
     for k in range(shift.shape[0]):
         t = _weigh(resp[k], nb, sample_weight, a)
         if t == 0.0:
             continue
         nk[k] += t
-        _centre_weigh(XT, nb, shift[k], resp[k], dT, rdT, sx[k])
+        _centre_weigh(XT, nb, shift[k], resp[k], rT, dT, rdT, sx[k])
         _upper_outer(rdT, dT, nb, sxx[k])
 
 
 @jit(reductions=True)
-def accumulate_tied_T(XT, nb, sample_weight, a, resp, shift, dT, rdT, nk, sx, sxx):
+def accumulate_tied_T(XT, nb, sample_weight, a, resp, shift, rT, dT, rdT, nk, sx, sxx):
     """As :func:`accumulate_full_T` with one shared ``sxx`` (n_features, n_features)."""
     for k in range(shift.shape[0]):
         t = _weigh(resp[k], nb, sample_weight, a)
         if t == 0.0:
             continue
         nk[k] += t
-        _centre_weigh(XT, nb, shift[k], resp[k], dT, rdT, sx[k])
+        _centre_weigh(XT, nb, shift[k], resp[k], rT, dT, rdT, sx[k])
         _upper_outer(rdT, dT, nb, sxx)
 
 
 @jit(reductions=True)
-def accumulate_diag_T(XT, nb, sample_weight, a, resp, shift, nk, sx, sxx):
+def accumulate_diag_T(XT, nb, sample_weight, a, resp, shift, rT, nk, sx, sxx):
     """As :func:`accumulate_full_T` with diagonal ``sxx`` (n_components, n_features)."""
     n_features = XT.shape[0]
+    T = type(XT[0, 0])
     for k in range(shift.shape[0]):
         r = resp[k]
         t = _weigh(r, nb, sample_weight, a)
         if t == 0.0:
             continue
         nk[k] += t
+        _copy_resp(r, nb, rT)
         for m in range(n_features):
             c = shift[k, m]
             xr = XT[m]
-            t1 = 0.0
-            t2 = 0.0
+            t1 = T(0.0)
+            t2 = T(0.0)
             for i in range(nb):
                 v = xr[i] - c
-                w = r[i] * v
+                w = rT[i] * v
                 t1 += w
                 t2 += w * v
             sx[k, m] += t1
@@ -454,27 +496,100 @@ def accumulate_diag_T(XT, nb, sample_weight, a, resp, shift, nk, sx, sxx):
 
 
 @jit(reductions=True)
-def accumulate_spherical_T(XT, nb, sample_weight, a, resp, shift, nk, sx, sxx):
+def accumulate_spherical_T(XT, nb, sample_weight, a, resp, shift, rT, nk, sx, sxx):
     """As :func:`accumulate_full_T` with the trace ``sxx`` (n_components,)."""
     n_features = XT.shape[0]
+    T = type(XT[0, 0])
     for k in range(shift.shape[0]):
         r = resp[k]
         t = _weigh(r, nb, sample_weight, a)
         if t == 0.0:
             continue
         nk[k] += t
+        _copy_resp(r, nb, rT)
         t2 = 0.0
         for m in range(n_features):
             c = shift[k, m]
             xr = XT[m]
-            t1 = 0.0
+            t1 = T(0.0)
+            t3 = T(0.0)
             for i in range(nb):
                 v = xr[i] - c
-                w = r[i] * v
+                w = rT[i] * v
                 t1 += w
-                t2 += w * v
+                t3 += w * v
             sx[k, m] += t1
+            t2 += t3
         sxx[k] += t2
+
+
+# --------------------------------------------------------------------------- shift rounding
+@jit
+def recentre_full(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx):
+    """Add statistics centred at ``shift`` (dtype of ``X``) to ones centred at ``means``.
+
+    With ``e = shift - means`` (exactly 0 for float64 data, the float32 rounding of
+    the means otherwise) and ``x - means = (x - shift) + e``:
+    ``sx += sx_b + nk_b e`` and ``sxx += sxx_b + e sx_b^T + sx_b e^T + nk_b e e^T``
+    (upper triangle). All float64.
+    """
+    n_components, n_features = means.shape
+    e = np.empty(n_features)
+    for k in range(n_components):
+        nk[k] += nk_b[k]
+        for m in range(n_features):
+            e[m] = np.float64(shift[k, m]) - means[k, m]
+        for p in range(n_features):
+            for q in range(p, n_features):
+                corr = (e[p] * sx_b[k, q] + sx_b[k, p] * e[q]) + nk_b[k] * e[p] * e[q]
+                sxx[k, p, q] += sxx_b[k, p, q] + corr
+        for m in range(n_features):
+            sx[k, m] += sx_b[k, m] + nk_b[k] * e[m]
+
+
+@jit
+def recentre_tied(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx):
+    """As :func:`recentre_full` for one shared ``sxx`` (n_features, n_features)."""
+    n_components, n_features = means.shape
+    e = np.empty(n_features)
+    for q in range(n_features):
+        for p in range(q + 1):
+            sxx[p, q] += sxx_b[p, q]
+    for k in range(n_components):
+        nk[k] += nk_b[k]
+        for m in range(n_features):
+            e[m] = np.float64(shift[k, m]) - means[k, m]
+        for p in range(n_features):
+            for q in range(p, n_features):
+                sxx[p, q] += (e[p] * sx_b[k, q] + sx_b[k, p] * e[q]) + nk_b[k] * e[p] * e[q]
+        for m in range(n_features):
+            sx[k, m] += sx_b[k, m] + nk_b[k] * e[m]
+
+
+@jit
+def recentre_diag(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx):
+    """As :func:`recentre_full` for diagonal ``sxx`` (n_components, n_features)."""
+    n_components, n_features = means.shape
+    for k in range(n_components):
+        nk[k] += nk_b[k]
+        for m in range(n_features):
+            e = np.float64(shift[k, m]) - means[k, m]
+            sxx[k, m] += sxx_b[k, m] + (2.0 * e * sx_b[k, m] + nk_b[k] * e * e)
+            sx[k, m] += sx_b[k, m] + nk_b[k] * e
+
+
+@jit
+def recentre_spherical(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx):
+    """As :func:`recentre_full` for the trace ``sxx`` (n_components,)."""
+    n_components, n_features = means.shape
+    for k in range(n_components):
+        nk[k] += nk_b[k]
+        corr = 0.0
+        for m in range(n_features):
+            e = np.float64(shift[k, m]) - means[k, m]
+            corr += 2.0 * e * sx_b[k, m] + nk_b[k] * e * e
+            sx[k, m] += sx_b[k, m] + nk_b[k] * e
+        sxx[k] += sxx_b[k] + corr
 
 
 @jit(reductions=True)

@@ -6,6 +6,9 @@ walks its rows in transposed blocks (:mod:`fastgmm._kernels._blocked`), writing
 only the outputs the caller asked for, so ``predict`` and ``score_samples`` never
 allocate ``n_samples x n_components``. An output passed with length 0 is skipped.
 Rows are independent, so the result does not depend on the thread count.
+Blocks are float64 even for float32 ``X`` (unlike the fused fit), so
+``score_samples`` equals the per-point kernels to 1e-12
+(tests/test_public_kernels.py::test_float32_data_in_user_code).
 """
 
 import numpy as np
@@ -75,8 +78,10 @@ def e_step_full_parallel(X, weights, means, precisions_chol, log_prob_norm, labe
         lo, hi = _chunk_range(c, n_chunks, n_samples)
         nbuf = min(block, hi - lo)
         XT = np.empty((n_features, nbuf))
+        sq = np.empty(nbuf)
         lpT = np.empty((n_components, nbuf))
         dT = np.empty((n_features, nbuf))
+        y = np.empty(nbuf)
         norm = np.empty(nbuf)
         s = np.empty(nbuf)
         e = np.empty(nbuf)
@@ -84,7 +89,7 @@ def e_step_full_parallel(X, weights, means, precisions_chol, log_prob_norm, labe
         for a in range(lo, hi, block):
             nb = min(block, hi - a)
             load_transposed(X, a, nb, XT)
-            log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, e)
+            log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq)
             _write_outputs(lpT, nb, a, norm, s, e, bits, log_prob_norm, labels, log_resp)
 
 
@@ -101,8 +106,10 @@ def e_step_tied_parallel(X, weights, means, precisions_chol, log_prob_norm, labe
         lo, hi = _chunk_range(c, n_chunks, n_samples)
         nbuf = min(block, hi - lo)
         XT = np.empty((n_features, nbuf))
+        sq = np.empty(nbuf)
         lpT = np.empty((n_components, nbuf))
         dT = np.empty((n_features, nbuf))
+        y = np.empty(nbuf)
         norm = np.empty(nbuf)
         s = np.empty(nbuf)
         e = np.empty(nbuf)
@@ -110,7 +117,7 @@ def e_step_tied_parallel(X, weights, means, precisions_chol, log_prob_norm, labe
         for a in range(lo, hi, block):
             nb = min(block, hi - a)
             load_transposed(X, a, nb, XT)
-            log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, e)
+            log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq)
             _write_outputs(lpT, nb, a, norm, s, e, bits, log_prob_norm, labels, log_resp)
 
 
@@ -127,6 +134,7 @@ def e_step_diag_parallel(X, weights, means, precisions_chol, log_prob_norm, labe
         lo, hi = _chunk_range(c, n_chunks, n_samples)
         nbuf = min(block, hi - lo)
         XT = np.empty((n_features, nbuf))
+        sq = np.empty(nbuf)
         lpT = np.empty((n_components, nbuf))
         norm = np.empty(nbuf)
         s = np.empty(nbuf)
@@ -135,7 +143,7 @@ def e_step_diag_parallel(X, weights, means, precisions_chol, log_prob_norm, labe
         for a in range(lo, hi, block):
             nb = min(block, hi - a)
             load_transposed(X, a, nb, XT)
-            log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT)
+            log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT, sq)
             _write_outputs(lpT, nb, a, norm, s, e, bits, log_prob_norm, labels, log_resp)
 
 
@@ -152,6 +160,7 @@ def e_step_spherical_parallel(X, weights, means, precisions_chol, log_prob_norm,
         lo, hi = _chunk_range(c, n_chunks, n_samples)
         nbuf = min(block, hi - lo)
         XT = np.empty((n_features, nbuf))
+        sq = np.empty(nbuf)
         lpT = np.empty((n_components, nbuf))
         norm = np.empty(nbuf)
         s = np.empty(nbuf)
@@ -160,5 +169,5 @@ def e_step_spherical_parallel(X, weights, means, precisions_chol, log_prob_norm,
         for a in range(lo, hi, block):
             nb = min(block, hi - a)
             load_transposed(X, a, nb, XT)
-            log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT)
+            log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT, sq)
             _write_outputs(lpT, nb, a, norm, s, e, bits, log_prob_norm, labels, log_resp)

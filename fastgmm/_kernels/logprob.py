@@ -58,13 +58,14 @@ def log_gaussian_prob_full(X, means, precisions_chol, out):
     const = np.empty(n_components)
     const_full(precisions_chol, np.zeros(n_components), const)
     XT = np.empty((n_features, nbuf))
+    sq = np.empty(nbuf)
     lpT = np.empty((n_components, nbuf))
     dT = np.empty((n_features, nbuf))
     y = np.empty(nbuf)
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, y)
+        log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq)
         _scatter_T(lpT, nb, a, out)
 
 
@@ -88,13 +89,14 @@ def log_gaussian_prob_tied(X, means, precisions_chol, out):
     const = np.empty(n_components)
     const_tied(precisions_chol, np.zeros(n_components), const)
     XT = np.empty((n_features, nbuf))
+    sq = np.empty(nbuf)
     lpT = np.empty((n_components, nbuf))
     dT = np.empty((n_features, nbuf))
     y = np.empty(nbuf)
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, y)
+        log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq)
         _scatter_T(lpT, nb, a, out)
 
 
@@ -118,11 +120,12 @@ def log_gaussian_prob_diag(X, means, precisions_chol, out):
     const = np.empty(n_components)
     const_diag(precisions_chol, np.zeros(n_components), const)
     XT = np.empty((n_features, nbuf))
+    sq = np.empty(nbuf)
     lpT = np.empty((n_components, nbuf))
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT)
+        log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT, sq)
         _scatter_T(lpT, nb, a, out)
 
 
@@ -146,9 +149,10 @@ def log_gaussian_prob_spherical(X, means, precisions_chol, out):
     const = np.empty(n_components)
     const_spherical(precisions_chol, n_features, np.zeros(n_components), const)
     XT = np.empty((n_features, nbuf))
+    sq = np.empty(nbuf)
     lpT = np.empty((n_components, nbuf))
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT)
+        log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT, sq)
         _scatter_T(lpT, nb, a, out)

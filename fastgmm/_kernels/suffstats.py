@@ -42,6 +42,10 @@ from ._blocked import (
     log_prob_full_T,
     log_prob_spherical_T,
     log_prob_tied_T,
+    recentre_diag,
+    recentre_full,
+    recentre_spherical,
+    recentre_tied,
     resp_T,
 )
 from ._jit import jit
@@ -217,7 +221,10 @@ def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     (see :func:`accumulate_full` for shapes). Rows are processed in blocks of
     :func:`~fastgmm._kernels._blocked.block_rows_for` rows, transposed so the
     inner loops run over points (see :mod:`fastgmm._kernels._blocked`); no
-    ``n_samples x n_components`` array exists.
+    ``n_samples x n_components`` array exists. For float32 ``X`` the per-point
+    arithmetic is float32 and every sum across blocks float64; the statistics are
+    taken around the float32-rounded means and moved to ``means`` exactly
+    (:func:`~fastgmm._kernels._blocked.recentre_full`).
 
     Returns
     -------
@@ -230,20 +237,28 @@ def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     nbuf = min(block, n_samples)
     const = np.empty(n_components)
     const_full(precisions_chol, np.log(weights), const)
-    XT = np.empty((n_features, nbuf))
-    dT = np.empty((n_features, nbuf))
-    rdT = np.empty((n_features, nbuf))
+    shift = means.astype(X.dtype)
+    factor = precisions_chol.astype(X.dtype)
+    XT = np.empty((n_features, nbuf), X.dtype)
+    dT = np.empty((n_features, nbuf), X.dtype)
+    rdT = np.empty((n_features, nbuf), X.dtype)
+    y = np.empty(nbuf, X.dtype)
+    sq = np.empty(nbuf, X.dtype)
     lpT = np.empty((n_components, nbuf))
     norm = np.empty(nbuf)
     s = np.empty(nbuf)
     bits = np.empty((2, nbuf), dtype=np.int64)
+    nk_b = np.zeros(n_components)
+    sx_b = np.zeros((n_components, n_features))
+    sxx_b = np.zeros((n_components, n_features, n_features))
     total = 0.0
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, s)
+        log_prob_full_T(XT, nb, shift, factor, const, lpT, dT, y, sq)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_full_T(XT, nb, sample_weight, a, lpT, means, dT, rdT, nk, sx, sxx)
+        accumulate_full_T(XT, nb, sample_weight, a, lpT, shift, y, dT, rdT, nk_b, sx_b, sxx_b)
+    recentre_full(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx)
     return total
 
 
@@ -256,20 +271,28 @@ def suffstats_tied(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     nbuf = min(block, n_samples)
     const = np.empty(n_components)
     const_tied(precisions_chol, np.log(weights), const)
-    XT = np.empty((n_features, nbuf))
-    dT = np.empty((n_features, nbuf))
-    rdT = np.empty((n_features, nbuf))
+    shift = means.astype(X.dtype)
+    factor = precisions_chol.astype(X.dtype)
+    XT = np.empty((n_features, nbuf), X.dtype)
+    dT = np.empty((n_features, nbuf), X.dtype)
+    rdT = np.empty((n_features, nbuf), X.dtype)
+    y = np.empty(nbuf, X.dtype)
+    sq = np.empty(nbuf, X.dtype)
     lpT = np.empty((n_components, nbuf))
     norm = np.empty(nbuf)
     s = np.empty(nbuf)
     bits = np.empty((2, nbuf), dtype=np.int64)
+    nk_b = np.zeros(n_components)
+    sx_b = np.zeros((n_components, n_features))
+    sxx_b = np.zeros((n_features, n_features))
     total = 0.0
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, s)
+        log_prob_tied_T(XT, nb, shift, factor, const, lpT, dT, y, sq)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_tied_T(XT, nb, sample_weight, a, lpT, means, dT, rdT, nk, sx, sxx)
+        accumulate_tied_T(XT, nb, sample_weight, a, lpT, shift, y, dT, rdT, nk_b, sx_b, sxx_b)
+    recentre_tied(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx)
     return total
 
 
@@ -282,18 +305,25 @@ def suffstats_diag(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     nbuf = min(block, n_samples)
     const = np.empty(n_components)
     const_diag(precisions_chol, np.log(weights), const)
-    XT = np.empty((n_features, nbuf))
+    shift = means.astype(X.dtype)
+    factor = precisions_chol.astype(X.dtype)
+    XT = np.empty((n_features, nbuf), X.dtype)
+    sq = np.empty(nbuf, X.dtype)
     lpT = np.empty((n_components, nbuf))
     norm = np.empty(nbuf)
     s = np.empty(nbuf)
     bits = np.empty((2, nbuf), dtype=np.int64)
+    nk_b = np.zeros(n_components)
+    sx_b = np.zeros((n_components, n_features))
+    sxx_b = np.zeros((n_components, n_features))
     total = 0.0
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT)
+        log_prob_diag_T(XT, nb, shift, factor, const, lpT, sq)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_diag_T(XT, nb, sample_weight, a, lpT, means, nk, sx, sxx)
+        accumulate_diag_T(XT, nb, sample_weight, a, lpT, shift, sq, nk_b, sx_b, sxx_b)
+    recentre_diag(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx)
     return total
 
 
@@ -306,18 +336,24 @@ def suffstats_spherical(X, sample_weight, weights, means, precisions_chol, hard,
     nbuf = min(block, n_samples)
     const = np.empty(n_components)
     const_spherical(precisions_chol, n_features, np.log(weights), const)
-    XT = np.empty((n_features, nbuf))
+    shift = means.astype(X.dtype)
+    XT = np.empty((n_features, nbuf), X.dtype)
+    sq = np.empty(nbuf, X.dtype)
     lpT = np.empty((n_components, nbuf))
     norm = np.empty(nbuf)
     s = np.empty(nbuf)
     bits = np.empty((2, nbuf), dtype=np.int64)
+    nk_b = np.zeros(n_components)
+    sx_b = np.zeros((n_components, n_features))
+    sxx_b = np.zeros(n_components)
     total = 0.0
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT)
+        log_prob_spherical_T(XT, nb, shift, precisions_chol, const, lpT, sq)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_spherical_T(XT, nb, sample_weight, a, lpT, means, nk, sx, sxx)
+        accumulate_spherical_T(XT, nb, sample_weight, a, lpT, shift, sq, nk_b, sx_b, sxx_b)
+    recentre_spherical(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx)
     return total
 
 
