@@ -33,7 +33,9 @@ def kmeans_plusplus_centers(
     trial_u = random_state.uniform(size=(max(n_clusters - 1, 0), n_trials))
     centers = np.empty((n_clusters, X.shape[1]))
     indices = np.empty(n_clusters, dtype=np.int64)
-    ops.kmeans_plusplus(X, sample_weight, first_u, trial_u, centers, indices)
+    # Parallel over fixed row chunks; picks the same rows as the serial kernel.
+    seed = serialized(ops.kmeans_plusplus_parallel) if backend == "numba" else ops.kmeans_plusplus
+    seed(X, sample_weight, first_u, trial_u, centers, indices)
     return centers, indices
 
 

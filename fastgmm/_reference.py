@@ -331,6 +331,10 @@ def kmeans_plusplus(X, sample_weight, first_u, trial_u, centers, indices):
         pot = closest @ w
 
 
+#: Twin of :func:`fastgmm._kernels.kmeans.kmeans_plusplus_parallel` (same rows as the serial one).
+kmeans_plusplus_parallel = kmeans_plusplus
+
+
 def kmeans_assign(X, sample_weight, centers, labels, sums, counts):
     """Twin of :func:`fastgmm._kernels.kmeans.kmeans_assign`."""
     d = _sq_dists(X, centers)

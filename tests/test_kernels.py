@@ -30,7 +30,9 @@ def _triu(a):
 
 
 def _close(a, b, dtype=np.float64):
-    np.testing.assert_allclose(a, b, rtol=RTOL[np.float64], atol=1e-10 * max(1.0, np.abs(b).max()))
+    """Equal within the dtype's tolerance (the fused fit computes float32 blocks in float32)."""
+    tol = RTOL[dtype]
+    np.testing.assert_allclose(a, b, rtol=tol, atol=tol * max(1.0, np.abs(b).max()))
 
 
 @pytest.mark.parametrize("cov", COVARIANCE_TYPES)
@@ -119,7 +121,7 @@ def test_suffstats(rng, cov, dtype, shape, hard, parallel):
         ll = getattr(mod, name)(X, sw, weights, means, chol, hard, nk, sx, sxx)
         outs.append((np.array([ll]), nk, sx, _triu(sxx)))
     for a, b in zip(*outs, strict=True):
-        _close(a, b)
+        _close(a, b, dtype)
 
 
 @pytest.mark.parametrize("cov", COVARIANCE_TYPES)
@@ -231,6 +233,30 @@ def test_kmeans_plusplus_and_assign(rng, weighted):
     for a, b in zip(res[0][3:], res[1][3:], strict=True):
         _close(a, b)
     assert len(set(res[0][1].tolist())) == k  # distinct seeds
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kmeans_plusplus_parallel_equals_serial(rng, weighted, dtype):
+    """Parallel k-means++ picks the serial kernel's rows (several chunks) and its twin's."""
+    n, d, k = 9000, 3, 7  # 4 row chunks of the parallel driver
+    X = _data(rng, n, d, dtype)
+    sw = rng.uniform(0.0, 3.0, size=n) if weighted else np.empty(0)
+    first_u = float(rng.uniform())
+    trial_u = rng.uniform(size=(k - 1, 2 + int(np.log(k))))
+    out = {}
+    for name, fn in [
+        ("serial", K.kmeans_plusplus),
+        ("parallel", K.kmeans_plusplus_parallel),
+        ("twin", R.kmeans_plusplus_parallel),
+    ]:
+        centers, idx = np.empty((k, d)), np.empty(k, np.int64)
+        fn(X, sw, first_u, trial_u, centers, idx)
+        np.testing.assert_array_equal(centers, X[idx].astype(np.float64))
+        out[name] = idx
+    np.testing.assert_array_equal(out["parallel"], out["serial"])
+    np.testing.assert_array_equal(out["parallel"], out["twin"])
+    assert len(set(out["parallel"].tolist())) == k
 
 
 @pytest.mark.parametrize("d", [1, 2, 7])

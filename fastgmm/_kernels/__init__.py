@@ -11,6 +11,7 @@ from .kmeans import (
     kmeans_assign,
     kmeans_assign_parallel,
     kmeans_plusplus,
+    kmeans_plusplus_parallel,
 )
 from .linalg import cholesky_lower, precision_cholesky_from_covariance
 from .logprob import (
@@ -53,6 +54,7 @@ __all__ = [
     "kmeans_assign",
     "kmeans_assign_parallel",
     "kmeans_plusplus",
+    "kmeans_plusplus_parallel",
     "log_gaussian_prob_diag",
     "log_gaussian_prob_full",
     "log_gaussian_prob_spherical",

@@ -39,6 +39,102 @@ def _pick_by_potential(dist_sq, sample_weight, target):
 
 
 @jit
+def _chunk_range(c, n_chunks, n_samples):
+    return c * n_samples // n_chunks, (c + 1) * n_samples // n_chunks
+
+
+@jit
+def _first_index(sample_weight, first_u, n_samples):
+    """Row of the first centre: uniform, or weighted by ``sample_weight``."""
+    if sample_weight.shape[0] > 0:
+        total_w = sample_weight.sum()
+        return _pick_by_potential(np.ones(n_samples), sample_weight, first_u * total_w)
+    return min(int(first_u * n_samples), n_samples - 1)
+
+
+@jit
+def _update_closest(X, sample_weight, center, closest, lo, hi):
+    """``closest[i] = min(closest[i], ||x_i - c||^2)`` on rows ``lo:hi``; return their potential."""
+    weighted = sample_weight.shape[0] > 0
+    pot = 0.0
+    for i in range(lo, hi):
+        d = _sq_dist(X, i, center)
+        if d < closest[i]:
+            closest[i] = d
+        pot += closest[i] * (sample_weight[i] if weighted else 1.0)
+    return pot
+
+
+@jit
+def _trial_potentials(X, sample_weight, closest, cand, lo, hi, out):
+    """``out[t] = sum_{lo <= i < hi} w_i min(closest_i, ||x_i - cand_t||^2)`` (rows in order)."""
+    weighted = sample_weight.shape[0] > 0
+    for t in range(cand.shape[0]):
+        out[t] = 0.0
+    for i in range(lo, hi):
+        w = sample_weight[i] if weighted else 1.0
+        for t in range(cand.shape[0]):
+            out[t] += min(closest[i], _sq_dist(X, i, cand[t])) * w
+
+
+@jit
+def _pick_chunked(closest, sample_weight, target, pot_c):
+    """First row whose running potential exceeds ``target``, summed chunk by chunk.
+
+    The running sum is ``pot_c[0] + ... + pot_c[c - 1]`` plus the rows of chunk ``c``
+    in order: the same numbers in the serial and the parallel kernel, so both pick
+    the same row. Rounding can leave ``target`` at the total: then the last row
+    with positive mass.
+    """
+    n_samples = closest.shape[0]
+    n_chunks = pot_c.shape[0]
+    weighted = sample_weight.shape[0] > 0
+    base = 0.0
+    for c in range(n_chunks):
+        top = base + pot_c[c]
+        if top > target:
+            lo, hi = _chunk_range(c, n_chunks, n_samples)
+            acc = base
+            for i in range(lo, hi):
+                acc += closest[i] * (sample_weight[i] if weighted else 1.0)
+                if acc > target:
+                    return i
+        base = top
+    for i in range(n_samples - 1, -1, -1):
+        if closest[i] * (sample_weight[i] if weighted else 1.0) > 0.0:
+            return i
+    return n_samples - 1
+
+
+@jit
+def _choose_candidates(X, closest, sample_weight, u, pot_c, cand, cand_id):
+    """Candidate rows for one centre from its uniform draws ``u`` (serial)."""
+    pot = 0.0
+    for c in range(pot_c.shape[0]):  # chunk order, as in _pick_chunked
+        pot += pot_c[c]
+    for t in range(u.shape[0]):
+        cid = _pick_chunked(closest, sample_weight, u[t] * pot, pot_c)
+        cand_id[t] = cid
+        for j in range(X.shape[1]):
+            cand[t, j] = X[cid, j]
+
+
+@jit
+def _best_trial(trial_c):
+    """Index of the smallest total potential (chunk-ordered sums; first on ties)."""
+    best = 0
+    best_pot = np.inf
+    for t in range(trial_c.shape[1]):
+        p = 0.0
+        for c in range(trial_c.shape[0]):
+            p += trial_c[c, t]
+        if p < best_pot:
+            best_pot = p
+            best = t
+    return best
+
+
+@jit
 def kmeans_plusplus(X, sample_weight, first_u, trial_u, centers, indices):
     """Greedy k-means++ seeding (Arthur & Vassilvitskii; scikit-learn's variant).
 
@@ -56,50 +152,79 @@ def kmeans_plusplus(X, sample_weight, first_u, trial_u, centers, indices):
 
     Notes
     -----
-    Serial; memory is one ``n_samples`` vector (no ``n_trials x n_samples`` matrix).
+    Serial (safe inside a user's prange); memory is one ``n_samples`` vector
+    (no ``n_trials x n_samples`` matrix). Potentials are summed over the same
+    fixed row chunks as :func:`kmeans_plusplus_parallel`, so both choose the
+    same rows for any thread count.
     """
     n_samples, n_features = X.shape
     n_clusters = centers.shape[0]
     n_trials = trial_u.shape[1]
-    weighted = sample_weight.shape[0] > 0
-    ones = np.ones(n_samples)
-    if weighted:
-        total_w = sample_weight.sum()
-        first = _pick_by_potential(ones, sample_weight, first_u * total_w)
-    else:
-        first = min(int(first_u * n_samples), n_samples - 1)
+    n_chunks = n_chunks_for(n_samples, 1)
+    first = _first_index(sample_weight, first_u, n_samples)
     indices[0] = first
     for j in range(n_features):
         centers[0, j] = X[first, j]
-    closest = np.empty(n_samples)
-    pot = 0.0
-    for i in range(n_samples):
-        closest[i] = _sq_dist(X, i, centers[0])
-        pot += closest[i] * (sample_weight[i] if weighted else 1.0)
-    cand = np.empty(n_features)
-    for c in range(1, n_clusters):
-        best_pot = np.inf
-        best_id = 0
-        for t in range(n_trials):
-            cid = _pick_by_potential(closest, sample_weight, trial_u[c - 1, t] * pot)
-            for j in range(n_features):
-                cand[j] = X[cid, j]
-            p = 0.0
-            for i in range(n_samples):
-                d = min(closest[i], _sq_dist(X, i, cand))
-                p += d * (sample_weight[i] if weighted else 1.0)
-            if p < best_pot:
-                best_pot = p
-                best_id = cid
-        indices[c] = best_id
+    closest = np.full(n_samples, np.inf)
+    pot_c = np.empty(n_chunks)
+    for c in range(n_chunks):
+        lo, hi = _chunk_range(c, n_chunks, n_samples)
+        pot_c[c] = _update_closest(X, sample_weight, centers[0], closest, lo, hi)
+    cand = np.empty((n_trials, n_features))
+    cand_id = np.empty(n_trials, dtype=np.int64)
+    trial_c = np.empty((n_chunks, n_trials))
+    for m in range(1, n_clusters):
+        _choose_candidates(X, closest, sample_weight, trial_u[m - 1], pot_c, cand, cand_id)
+        for c in range(n_chunks):
+            lo, hi = _chunk_range(c, n_chunks, n_samples)
+            _trial_potentials(X, sample_weight, closest, cand, lo, hi, trial_c[c])
+        best = _best_trial(trial_c)
+        indices[m] = cand_id[best]
         for j in range(n_features):
-            centers[c, j] = X[best_id, j]
-        pot = 0.0
-        for i in range(n_samples):
-            d = _sq_dist(X, i, centers[c])
-            if d < closest[i]:
-                closest[i] = d
-            pot += closest[i] * (sample_weight[i] if weighted else 1.0)
+            centers[m, j] = cand[best, j]
+        for c in range(n_chunks):
+            lo, hi = _chunk_range(c, n_chunks, n_samples)
+            pot_c[c] = _update_closest(X, sample_weight, centers[m], closest, lo, hi)
+
+
+@jit(parallel=True)
+def kmeans_plusplus_parallel(X, sample_weight, first_u, trial_u, centers, indices):
+    """Parallel :func:`kmeans_plusplus`: the same rows for any thread count.
+
+    Parallel over the fixed row chunks (their number depends only on
+    ``n_samples``) when computing distances and potentials; the candidate draws
+    and the chunk-ordered sums are serial, so ``indices`` equal the serial
+    kernel's. Same parameters as :func:`kmeans_plusplus`.
+    """
+    n_samples, n_features = X.shape
+    n_clusters = centers.shape[0]
+    n_trials = trial_u.shape[1]
+    n_chunks = n_chunks_for(n_samples, 1)
+    first = _first_index(sample_weight, first_u, n_samples)
+    indices[0] = first
+    for j in range(n_features):
+        centers[0, j] = X[first, j]
+    closest = np.full(n_samples, np.inf)
+    pot_c = np.empty(n_chunks)
+    for c in prange(n_chunks):
+        lo, hi = _chunk_range(c, n_chunks, n_samples)
+        pot_c[c] = _update_closest(X, sample_weight, centers[0], closest, lo, hi)
+    cand = np.empty((n_trials, n_features))
+    cand_id = np.empty(n_trials, dtype=np.int64)
+    trial_c = np.empty((n_chunks, n_trials))
+    for m in range(1, n_clusters):
+        _choose_candidates(X, closest, sample_weight, trial_u[m - 1], pot_c, cand, cand_id)
+        for c in prange(n_chunks):
+            lo, hi = _chunk_range(c, n_chunks, n_samples)
+            _trial_potentials(X, sample_weight, closest, cand, lo, hi, trial_c[c])
+        best = _best_trial(trial_c)
+        indices[m] = cand_id[best]
+        for j in range(n_features):
+            centers[m, j] = cand[best, j]
+        center = centers[m]
+        for c in prange(n_chunks):
+            lo, hi = _chunk_range(c, n_chunks, n_samples)
+            pot_c[c] = _update_closest(X, sample_weight, center, closest, lo, hi)
 
 
 @jit
