@@ -142,10 +142,35 @@ def _tri_sq(dT, nb, U, y, sq):
 
 
 @jit(reductions=True)
+def _sum_log_sum_exp(norm, s, nb, n_components):
+    """``sum_i (norm[i] + log s[i])`` for ``1 <= s[i] <= n_components`` (or 0).
+
+    One ``log`` per run of points instead of one per point: ``log`` of the product
+    of ``run`` sums, with ``n_components ** run < 1e300`` so the product cannot
+    overflow (its relative rounding, ``run * 1.1e-16``, is far below the 1e-12 the
+    tests ask of lower bounds). Saves ~0.6 us of a ~3.6 us iteration at N=200, K=3
+    (benchmarks/bench_fit_many.py). A point with ``s = 0`` (-inf everywhere) makes
+    the result ``-inf``, as the per-point sum would.
+    """
+    run = 64
+    while run > 1 and run * np.log(max(n_components, 1)) > 690.0:
+        run //= 2
+    total = 0.0
+    for i in range(nb):
+        total += norm[i]
+    for a in range(0, nb, run):
+        prod = 1.0
+        for i in range(a, min(a + run, nb)):
+            prod *= s[i]
+        total += np.log(prod)
+    return total
+
+
+@jit(reductions=True)
 def _resp(lpT, nb, sample_weight, a, norm, s, bits):
     """Log-densities plus log-weights (n_components, nb) -> weighted responsibilities.
 
-    ``norm`` receives ``log p(x_i)``; ``lpT`` row ``k`` becomes ``w_i r_ik``.
+    ``norm`` is overwritten (row maxima); ``lpT`` row ``k`` becomes ``w_i r_ik``.
     Returns ``sum_i w_i log p(x_i)`` over rows with ``w_i != 0``.
     """
     n_components = lpT.shape[0]
@@ -167,13 +192,16 @@ def _resp(lpT, nb, sample_weight, a, norm, s, bits):
     for k in range(n_components):
         for i in range(nb):
             s[i] += lpT[k, i]
-    weighted = sample_weight.shape[0] > 0
-    total = 0.0
-    for i in range(nb):
-        norm[i] = norm[i] + np.log(s[i])
-        w = sample_weight[a + i] if weighted else 1.0
-        total += w * norm[i] if w != 0.0 else 0.0
-        s[i] = w / s[i] if s[i] > 0.0 else 0.0
+    if sample_weight.shape[0] > 0:
+        total = 0.0
+        for i in range(nb):
+            w = sample_weight[a + i]
+            total += w * (norm[i] + np.log(s[i])) if w != 0.0 else 0.0
+            s[i] = w / s[i] if s[i] > 0.0 else 0.0
+    else:
+        total = _sum_log_sum_exp(norm, s, nb, n_components)
+        for i in range(nb):
+            s[i] = 1.0 / s[i] if s[i] > 0.0 else 0.0
     for k in range(n_components):
         for i in range(nb):
             lpT[k, i] *= s[i]
