@@ -1,0 +1,80 @@
+"""Cumulative time of the fused pass's phases, 1 thread, full covariance.
+
+Usage: ``python benchmarks/profile_phases.py 200000x32x16 [float32]``. Runs the
+block loop of ``suffstats_full`` stopping after load / log-densities /
+log-sum-exp / statistics and prints the cumulative and incremental times (ms).
+"""
+
+import os
+import sys
+import time
+
+import numba
+import numpy as np
+
+R = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, R)
+sys.path.insert(0, R + "/benchmarks")
+from _problems import make_problem  # noqa: E402
+
+from fastgmm._kernels import _blocked as B  # noqa: E402
+from fastgmm._kernels._jit import jit  # noqa: E402
+
+n, d, k = map(int, sys.argv[1].split("x"))
+dt = np.dtype(sys.argv[2]) if len(sys.argv) > 2 else np.dtype("float64")
+X, w, m = make_problem(n, d, k, dt)
+rng = np.random.default_rng(1)
+pc = np.ascontiguousarray(
+    np.repeat(np.eye(d)[None], k, 0) * 0.5 + np.triu(rng.normal(scale=0.05, size=(k, d, d)), 1)
+)
+
+
+@jit
+def run(X, w, m, pc, phase):
+    n, D = X.shape
+    K = m.shape[0]
+    block = B.block_rows_for(D)
+    nbuf = block
+    const = np.empty(K)
+    B.const_full(pc, np.log(w), const)
+    shift = m.astype(X.dtype)
+    fac = pc.astype(X.dtype)
+    XT = np.empty((D, nbuf), X.dtype)
+    dT = np.empty((D, nbuf), X.dtype)
+    rdT = np.empty((D, nbuf), X.dtype)
+    y = np.empty(nbuf, X.dtype)
+    sq = np.empty(nbuf, X.dtype)
+    lpT = np.empty((K, nbuf))
+    norm = np.empty(nbuf)
+    s = np.empty(nbuf)
+    bits = np.empty((2, nbuf), np.int64)
+    nk = np.zeros(K)
+    sx = np.zeros((K, D))
+    sxx = np.zeros((K, D, D))
+    sw = np.empty(0)
+    tot = 0.0
+    for a in range(0, n - block + 1, block):
+        nb = block
+        B.load_transposed(X, a, nb, XT)
+        if phase >= 1:
+            B.log_prob_full_T(XT, nb, shift, fac, const, lpT, dT, y, sq)
+        if phase >= 2:
+            tot += B.resp_T(lpT, nb, sw, a, False, norm, s, bits)
+        if phase >= 3:
+            B.accumulate_full_T(XT, nb, sw, a, lpT, shift, y, dT, rdT, nk, sx, sxx)
+    return tot
+
+
+PHASES = ["load", "logprob", "resp", "stats"]
+numba.set_num_threads(1)
+prev = 0
+for ph in range(4):
+    run(X[:5000], w, m, pc, ph)
+    ts = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        run(X, w, m, pc, ph)
+        ts.append(time.perf_counter() - t0)
+    t = min(ts) * 1e3
+    print(f"{sys.argv[1]} {dt} phase {ph} ({PHASES[ph]}): cum {t:.1f} ms, +{t - prev:.1f}")
+    prev = t
