@@ -5,8 +5,11 @@ A block of ``nb`` rows of ``X`` is first transposed into ``XT`` of shape
 points of the block with unit stride, so LLVM vectorises it. For float32 data the
 centred differences, triangular products and a block's statistics stay in float32
 (eight lanes per 256-bit register instead of four); log-probabilities, the
-log-sum-exp and every sum across blocks are float64 (the ``<cov>_T`` kernels take
-``means``/``precisions_chol``/``shift`` already cast to the dtype of ``XT``):
+log-sum-exp and every sum across blocks are float64. Differences ``x - mu`` are
+always formed in float64 from the float64 means and then rounded to the dtype of
+``XT``, so data far from the origin lose nothing to a rounded mean
+(tests/test_extreme.py::test_float32_with_large_offset_matches_float64_of_the_same_values);
+``precisions_chol`` of the full/tied/diag ``*_T`` kernels comes cast to the dtype of ``XT``:
 
 * log-densities: ``y_j = sum_{m <= j} U[m, j] * (x_m - mu_m)`` as multiply-adds of
   whole rows of ``dT`` (no reduction), then ``sq += y_j * y_j``;
@@ -235,6 +238,7 @@ def log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq):
 def log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT, sq):
     """As :func:`log_prob_full_T` with diagonal factors (n_components, n_features)."""
     n_features = XT.shape[0]
+    T = type(sq[0])
     for k in range(means.shape[0]):
         for i in range(nb):
             sq[i] = 0.0
@@ -243,7 +247,7 @@ def log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT, sq):
             p = precisions_chol[k, m]
             xr = XT[m]
             for i in range(nb):
-                v = (xr[i] - mk) * p
+                v = T(xr[i] - mk) * p
                 sq[i] += v * v
         row = lpT[k]
         c = const[k]
@@ -258,6 +262,7 @@ def log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT, sq):
     ``precisions_chol`` stays float64 here (one scalar per component).
     """
     n_features = XT.shape[0]
+    T = type(sq[0])
     for k in range(means.shape[0]):
         for i in range(nb):
             sq[i] = 0.0
@@ -265,7 +270,7 @@ def log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT, sq):
             mk = means[k, m]
             xr = XT[m]
             for i in range(nb):
-                v = xr[i] - mk
+                v = T(xr[i] - mk)
                 sq[i] += v * v
         row = lpT[k]
         c = const[k]
@@ -374,7 +379,7 @@ def _copy_resp(r, nb, rT):
 
 @jit(reductions=True)
 def _centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx):
-    """``dT = XT - shift``, ``rdT = r * dT`` and ``sx += sum_i rdT[:, i]``.
+    """``dT = XT - shift`` (float64 shift), ``rdT = r * dT`` and ``sx += sum_i rdT[:, i]``.
 
     ``r`` (float64) is first copied to ``rT`` in the dtype of ``XT`` (see
     :func:`_copy_resp`); the sum over the block runs in float64 (it is cheap next
@@ -388,8 +393,8 @@ def _centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx):
         rr = rdT[m]
         t = 0.0
         for i in range(nb):
-            v = xr[i] - c
-            dr[i] = v
+            dr[i] = xr[i] - c  # float64 difference, rounded to the dtype of dT
+            v = dr[i]
             w = rT[i] * v
             rr[i] = w
             t += w
@@ -445,8 +450,8 @@ def accumulate_full_T(XT, nb, sample_weight, a, resp, shift, rT, dT, rdT, nk, sx
     """Add a block's ``nk``, ``sx`` and upper ``sxx`` (full) from ``resp`` (n_components, block).
 
     ``resp`` is multiplied by the sample weights in place. Components with no
-    responsibility in the block are skipped. ``shift`` and the scratch ``rT``,
-    ``dT``, ``rdT`` have the dtype of ``XT``; ``nk``, ``sx``, ``sxx`` are float64.
+    responsibility in the block are skipped. ``shift`` (float64), ``nk``, ``sx``,
+    ``sxx`` are float64; the scratch ``rT``, ``dT``, ``rdT`` has the dtype of ``XT``.
     """
     for k in range(shift.shape[0]):
         t = _weigh(resp[k], nb, sample_weight, a)
@@ -487,7 +492,7 @@ def accumulate_diag_T(XT, nb, sample_weight, a, resp, shift, rT, nk, sx, sxx):
             t1 = T(0.0)
             t2 = T(0.0)
             for i in range(nb):
-                v = xr[i] - c
+                v = T(xr[i] - c)
                 w = rT[i] * v
                 t1 += w
                 t2 += w * v
@@ -514,82 +519,13 @@ def accumulate_spherical_T(XT, nb, sample_weight, a, resp, shift, rT, nk, sx, sx
             t1 = T(0.0)
             t3 = T(0.0)
             for i in range(nb):
-                v = xr[i] - c
+                v = T(xr[i] - c)
                 w = rT[i] * v
                 t1 += w
                 t3 += w * v
             sx[k, m] += t1
             t2 += t3
         sxx[k] += t2
-
-
-# --------------------------------------------------------------------------- shift rounding
-@jit
-def recentre_full(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx):
-    """Add statistics centred at ``shift`` (dtype of ``X``) to ones centred at ``means``.
-
-    With ``e = shift - means`` (exactly 0 for float64 data, the float32 rounding of
-    the means otherwise) and ``x - means = (x - shift) + e``:
-    ``sx += sx_b + nk_b e`` and ``sxx += sxx_b + e sx_b^T + sx_b e^T + nk_b e e^T``
-    (upper triangle). All float64.
-    """
-    n_components, n_features = means.shape
-    e = np.empty(n_features)
-    for k in range(n_components):
-        nk[k] += nk_b[k]
-        for m in range(n_features):
-            e[m] = np.float64(shift[k, m]) - means[k, m]
-        for p in range(n_features):
-            for q in range(p, n_features):
-                corr = (e[p] * sx_b[k, q] + sx_b[k, p] * e[q]) + nk_b[k] * e[p] * e[q]
-                sxx[k, p, q] += sxx_b[k, p, q] + corr
-        for m in range(n_features):
-            sx[k, m] += sx_b[k, m] + nk_b[k] * e[m]
-
-
-@jit
-def recentre_tied(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx):
-    """As :func:`recentre_full` for one shared ``sxx`` (n_features, n_features)."""
-    n_components, n_features = means.shape
-    e = np.empty(n_features)
-    for q in range(n_features):
-        for p in range(q + 1):
-            sxx[p, q] += sxx_b[p, q]
-    for k in range(n_components):
-        nk[k] += nk_b[k]
-        for m in range(n_features):
-            e[m] = np.float64(shift[k, m]) - means[k, m]
-        for p in range(n_features):
-            for q in range(p, n_features):
-                sxx[p, q] += (e[p] * sx_b[k, q] + sx_b[k, p] * e[q]) + nk_b[k] * e[p] * e[q]
-        for m in range(n_features):
-            sx[k, m] += sx_b[k, m] + nk_b[k] * e[m]
-
-
-@jit
-def recentre_diag(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx):
-    """As :func:`recentre_full` for diagonal ``sxx`` (n_components, n_features)."""
-    n_components, n_features = means.shape
-    for k in range(n_components):
-        nk[k] += nk_b[k]
-        for m in range(n_features):
-            e = np.float64(shift[k, m]) - means[k, m]
-            sxx[k, m] += sxx_b[k, m] + (2.0 * e * sx_b[k, m] + nk_b[k] * e * e)
-            sx[k, m] += sx_b[k, m] + nk_b[k] * e
-
-
-@jit
-def recentre_spherical(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx):
-    """As :func:`recentre_full` for the trace ``sxx`` (n_components,)."""
-    n_components, n_features = means.shape
-    for k in range(n_components):
-        nk[k] += nk_b[k]
-        corr = 0.0
-        for m in range(n_features):
-            e = np.float64(shift[k, m]) - means[k, m]
-            corr += 2.0 * e * sx_b[k, m] + nk_b[k] * e * e
-            sx[k, m] += sx_b[k, m] + nk_b[k] * e
-        sxx[k] += sxx_b[k] + corr
 
 
 @jit(reductions=True)

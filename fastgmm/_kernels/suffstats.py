@@ -42,10 +42,6 @@ from ._blocked import (
     log_prob_full_T,
     log_prob_spherical_T,
     log_prob_tied_T,
-    recentre_diag,
-    recentre_full,
-    recentre_spherical,
-    recentre_tied,
     resp_T,
 )
 from ._jit import jit
@@ -221,10 +217,9 @@ def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     (see :func:`accumulate_full` for shapes). Rows are processed in blocks of
     :func:`~fastgmm._kernels._blocked.block_rows_for` rows, transposed so the
     inner loops run over points (see :mod:`fastgmm._kernels._blocked`); no
-    ``n_samples x n_components`` array exists. For float32 ``X`` the per-point
-    arithmetic is float32 and every sum across blocks float64; the statistics are
-    taken around the float32-rounded means and moved to ``means`` exactly
-    (:func:`~fastgmm._kernels._blocked.recentre_full`).
+    ``n_samples x n_components`` array exists. For float32 ``X`` the differences
+    ``x - mu`` (formed in float64), the triangular products and each block's sums
+    are float32; log-probabilities and every sum across blocks are float64.
 
     Returns
     -------
@@ -237,7 +232,6 @@ def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     nbuf = min(block, n_samples)
     const = np.empty(n_components)
     const_full(precisions_chol, np.log(weights), const)
-    shift = means.astype(X.dtype)
     factor = precisions_chol.astype(X.dtype)
     XT = np.empty((n_features, nbuf), X.dtype)
     dT = np.empty((n_features, nbuf), X.dtype)
@@ -248,17 +242,13 @@ def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     norm = np.empty(nbuf)
     s = np.empty(nbuf)
     bits = np.empty((2, nbuf), dtype=np.int64)
-    nk_b = np.zeros(n_components)
-    sx_b = np.zeros((n_components, n_features))
-    sxx_b = np.zeros((n_components, n_features, n_features))
     total = 0.0
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_full_T(XT, nb, shift, factor, const, lpT, dT, y, sq)
+        log_prob_full_T(XT, nb, means, factor, const, lpT, dT, y, sq)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_full_T(XT, nb, sample_weight, a, lpT, shift, y, dT, rdT, nk_b, sx_b, sxx_b)
-    recentre_full(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx)
+        accumulate_full_T(XT, nb, sample_weight, a, lpT, means, y, dT, rdT, nk, sx, sxx)
     return total
 
 
@@ -271,7 +261,6 @@ def suffstats_tied(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     nbuf = min(block, n_samples)
     const = np.empty(n_components)
     const_tied(precisions_chol, np.log(weights), const)
-    shift = means.astype(X.dtype)
     factor = precisions_chol.astype(X.dtype)
     XT = np.empty((n_features, nbuf), X.dtype)
     dT = np.empty((n_features, nbuf), X.dtype)
@@ -282,17 +271,13 @@ def suffstats_tied(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     norm = np.empty(nbuf)
     s = np.empty(nbuf)
     bits = np.empty((2, nbuf), dtype=np.int64)
-    nk_b = np.zeros(n_components)
-    sx_b = np.zeros((n_components, n_features))
-    sxx_b = np.zeros((n_features, n_features))
     total = 0.0
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_tied_T(XT, nb, shift, factor, const, lpT, dT, y, sq)
+        log_prob_tied_T(XT, nb, means, factor, const, lpT, dT, y, sq)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_tied_T(XT, nb, sample_weight, a, lpT, shift, y, dT, rdT, nk_b, sx_b, sxx_b)
-    recentre_tied(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx)
+        accumulate_tied_T(XT, nb, sample_weight, a, lpT, means, y, dT, rdT, nk, sx, sxx)
     return total
 
 
@@ -305,7 +290,6 @@ def suffstats_diag(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     nbuf = min(block, n_samples)
     const = np.empty(n_components)
     const_diag(precisions_chol, np.log(weights), const)
-    shift = means.astype(X.dtype)
     factor = precisions_chol.astype(X.dtype)
     XT = np.empty((n_features, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
@@ -313,17 +297,13 @@ def suffstats_diag(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     norm = np.empty(nbuf)
     s = np.empty(nbuf)
     bits = np.empty((2, nbuf), dtype=np.int64)
-    nk_b = np.zeros(n_components)
-    sx_b = np.zeros((n_components, n_features))
-    sxx_b = np.zeros((n_components, n_features))
     total = 0.0
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_diag_T(XT, nb, shift, factor, const, lpT, sq)
+        log_prob_diag_T(XT, nb, means, factor, const, lpT, sq)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_diag_T(XT, nb, sample_weight, a, lpT, shift, sq, nk_b, sx_b, sxx_b)
-    recentre_diag(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx)
+        accumulate_diag_T(XT, nb, sample_weight, a, lpT, means, sq, nk, sx, sxx)
     return total
 
 
@@ -336,24 +316,19 @@ def suffstats_spherical(X, sample_weight, weights, means, precisions_chol, hard,
     nbuf = min(block, n_samples)
     const = np.empty(n_components)
     const_spherical(precisions_chol, n_features, np.log(weights), const)
-    shift = means.astype(X.dtype)
     XT = np.empty((n_features, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
     lpT = np.empty((n_components, nbuf))
     norm = np.empty(nbuf)
     s = np.empty(nbuf)
     bits = np.empty((2, nbuf), dtype=np.int64)
-    nk_b = np.zeros(n_components)
-    sx_b = np.zeros((n_components, n_features))
-    sxx_b = np.zeros(n_components)
     total = 0.0
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_spherical_T(XT, nb, shift, precisions_chol, const, lpT, sq)
+        log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT, sq)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_spherical_T(XT, nb, sample_weight, a, lpT, shift, sq, nk_b, sx_b, sxx_b)
-    recentre_spherical(nk_b, sx_b, sxx_b, shift, means, nk, sx, sxx)
+        accumulate_spherical_T(XT, nb, sample_weight, a, lpT, means, sq, nk, sx, sxx)
     return total
 
 
