@@ -31,6 +31,12 @@ class ComplexDataError(TypeError, ValueError):
     """Complex input: a TypeError (wrong dtype) that is also the ValueError scikit-learn raises."""
 
 
+def _all_finite(arr: np.ndarray, values_per_block: int = 1 << 22) -> bool:
+    """Whether every value is finite, checked in row blocks (no ``N x D`` boolean mask)."""
+    step = max(1, values_per_block // max(1, arr.shape[1]))
+    return all(np.isfinite(arr[a : a + step]).all() for a in range(0, arr.shape[0], step))
+
+
 def check_X(
     X: Any,
     *,
@@ -119,7 +125,7 @@ def check_X(
             f"{name} has {n_feat} features, but {estimator} is expecting {n_features} features "
             "as input (the number of features at fit time). Pass data with the same columns."
         )
-    if not np.isfinite(arr).all():
+    if not _all_finite(arr):
         raise ValueError(
             f"{name} contains NaN or infinity. Remove or impute missing values "
             "(for example with numpy.nan_to_num or an imputer) before fitting."
