@@ -19,7 +19,7 @@ from pathlib import Path
 import numba
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES, make_blobs
+from gmm_testing import COVARIANCE_TYPES, make_blobs
 
 import fastgmm
 from fastgmm import GaussianMixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES, make_blobs
+from gmm_testing import COVARIANCE_TYPES, make_blobs
 
 from fastgmm import GaussianMixture
 from fastgmm import _reference_condition as twin

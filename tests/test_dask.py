@@ -14,7 +14,7 @@ import pytest
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 
-from conftest import COVARIANCE_TYPES, make_blobs  # noqa: E402
+from gmm_testing import COVARIANCE_TYPES, make_blobs  # noqa: E402
 
 import fastgmm._streaming as streaming  # noqa: E402
 from fastgmm import ConvergenceWarning, GaussianMixture  # noqa: E402

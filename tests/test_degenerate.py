@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES, make_blobs
+from gmm_testing import COVARIANCE_TYPES, make_blobs
 
 from fastgmm import ConvergenceWarning, GaussianMixture
 from fastgmm._covariance import ILL_DEFINED_MESSAGE

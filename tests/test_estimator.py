@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES, make_blobs
+from gmm_testing import COVARIANCE_TYPES, make_blobs
 
 from fastgmm import ConvergenceWarning, GaussianMixture, KMeans, NotFittedError
 from fastgmm._datasets import load_iris

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES, RTOL, random_params
+from gmm_testing import COVARIANCE_TYPES, RTOL, random_params
 
 from fastgmm import _kernels as K
 from fastgmm import _reference as R

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES
+from gmm_testing import COVARIANCE_TYPES
 
 import fastgmm
 from fastgmm import ConvergenceWarning, GaussianMixture, GaussianMixtureIC, NotFittedError

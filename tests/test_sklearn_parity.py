@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES, make_blobs, random_params
+from gmm_testing import COVARIANCE_TYPES, make_blobs, random_params
 
 from fastgmm import ConvergenceWarning, GaussianMixture
 

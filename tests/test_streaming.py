@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES, make_blobs
+from gmm_testing import COVARIANCE_TYPES, make_blobs
 
 import fastgmm._streaming as streaming
 from fastgmm import ConvergenceWarning, GaussianMixture

@@ -12,7 +12,7 @@ import warnings
 import numba
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES, make_blobs
+from gmm_testing import COVARIANCE_TYPES, make_blobs
 
 from fastgmm import GaussianMixture, NotFittedError
 from fastgmm._validation import (
