@@ -14,7 +14,6 @@ from ._covariance import (
     covariance_shape,
     covariances_from_cholesky,
     n_parameters,
-    precision_cholesky_from_precisions,
     precisions_from_cholesky,
     sxx_shape,
 )
@@ -25,7 +24,7 @@ from ._em_variants import (
     check_em_variant_params,
     classification_log_likelihood,
 )
-from ._kmeans import KMeans, kmeans_plusplus_centers
+from ._initialization import initial_parameters
 from ._progress import progress
 from ._streaming import is_streamed
 from ._validation import (
@@ -39,9 +38,6 @@ from ._validation import (
     check_weights,
     check_X,
 )
-
-#: Rows per Python-level block when initial responsibilities are built (init only).
-_INIT_BLOCK = 8192
 
 
 class GaussianMixture(ParamsMixin):
@@ -271,7 +267,7 @@ class GaussianMixture(ParamsMixin):
                 return RespChangeTracker(ops.e_step, X, sw, self.assignment == "hard", params)
 
         self._run_em(
-            initial_parameters=lambda random_state: self._initial_parameters(X, sw, random_state),
+            initial_parameters=lambda random_state: initial_parameters(self, X, sw, random_state),
             em_step=lambda params: self._em_step(ops, X, sw, params),
             total_weight=float(n_samples if sw.shape[0] == 0 else sw.sum()),
             n_features=n_features,
@@ -383,83 +379,6 @@ class GaussianMixture(ParamsMixin):
             check_means(self.means_init, k, n_features)
         if self.precisions_init is not None:
             check_precisions(self.precisions_init, self.covariance_type, k, n_features)
-
-    def _initial_parameters(self, X, sw, random_state):
-        """(weights, means, covariances, precisions_chol) in float64, scikit-learn's rules."""
-        k = self.n_components
-        given = (self.weights_init, self.means_init, self.precisions_init)
-        if all(p is not None for p in given):
-            weights = check_weights(self.weights_init, k)
-            means = check_means(self.means_init, k, X.shape[1])
-            prec_chol = precision_cholesky_from_precisions(
-                check_precisions(self.precisions_init, self.covariance_type, k, X.shape[1]),
-                self.covariance_type,
-            )
-            return weights, means, None, prec_chol
-        weights, means, covariances, prec_chol = self._parameters_from_resp(
-            X, sw, self._initial_resp_fn(X, sw, random_state)
-        )
-        if self.weights_init is not None:
-            weights = check_weights(self.weights_init, k)
-        if self.means_init is not None:
-            means = check_means(self.means_init, k, X.shape[1])
-        if self.precisions_init is not None:
-            prec_chol = precision_cholesky_from_precisions(
-                np.asarray(self.precisions_init, dtype=np.float64), self.covariance_type
-            )
-            covariances = None
-        return weights, means, covariances, prec_chol
-
-    def _initial_resp_fn(self, X, sw, random_state):
-        """Return ``(start, stop) -> resp block`` giving the initial responsibilities."""
-        n_samples = X.shape[0]
-        k = self.n_components
-        method = self.init_params
-        if method == "random":
-            # Drawn block by block from one stream: identical to one (n, k) draw.
-            def random_resp(start, stop):
-                resp = random_state.uniform(size=(stop - start, k))
-                return resp / resp.sum(axis=1)[:, np.newaxis]
-
-            return random_resp
-        if method == "kmeans":
-            labels = (
-                KMeans(k, n_init=1, random_state=random_state, backend=self.backend)
-                .fit(X, sample_weight=sw if sw.shape[0] else None)
-                .labels_
-            )
-        else:
-            if method == "random_from_data":
-                indices = random_state.choice(n_samples, size=k, replace=False)
-            else:  # "k-means++"
-                _, indices = kmeans_plusplus_centers(X, k, random_state, sw, self.backend)
-            labels = np.full(n_samples, -1, dtype=np.int64)
-            labels[indices] = np.arange(k)
-
-        def one_hot(start, stop):
-            lab = labels[start:stop]
-            resp = np.zeros((stop - start, k))
-            rows = np.flatnonzero(lab >= 0)
-            resp[rows, lab[rows]] = 1.0
-            return resp
-
-        return one_hot
-
-    def _parameters_from_resp(self, X, sw, resp_fn):
-        """Streamed M-step from initial responsibilities (no n_samples x n_components array)."""
-        ops = gmm_ops(self.backend, self.covariance_type)
-        n_samples, n_features = X.shape
-        k = self.n_components
-        # Centre the statistics on the data mean so offset data keeps its accuracy.
-        shift = np.repeat(X.mean(axis=0, dtype=np.float64)[np.newaxis], k, axis=0)
-        nk = np.zeros(k)
-        sx = np.zeros((k, n_features))
-        sxx = np.zeros(sxx_shape(self.covariance_type, k, n_features))
-        for start in range(0, n_samples, _INIT_BLOCK):
-            stop = min(start + _INIT_BLOCK, n_samples)
-            w = sw[start:stop] if sw.shape[0] else sw
-            ops.accumulate(X[start:stop], w, resp_fn(start, stop), shift, nk, sx, sxx)
-        return self._m_step(ops, nk, sx, sxx, shift)
 
     def _current_parameters(self):
         f = np.float64

@@ -30,15 +30,13 @@ from typing import Any
 import numpy as np
 
 from ._backend import backend_module, gmm_ops
-from ._covariance import precision_cholesky_from_precisions, sxx_shape
+from ._covariance import sxx_shape
 from ._em_variants import check_em_variant_params, classification_log_likelihood
+from ._initialization import apply_given, given_parameters
 from ._kmeans import KMeans, kmeans_plusplus_centers
 from ._validation import (
-    check_means,
     check_params,
-    check_precisions,
     check_sample_weight,
-    check_weights,
 )
 
 #: Largest number of rows on which k-means (or k-means++ / random seeds) runs at initialisation.
@@ -112,7 +110,7 @@ def sample_indices(n_samples: int, n_rows: int, random_state: np.random.RandomSt
 def initial_parameters(est, source, random_state):
     """Return initial ``(weights, means, covariances, precisions_chol)`` without loading X.
 
-    Follows :meth:`GaussianMixture._initial_parameters` (user-given
+    Follows :func:`fastgmm._initialization.initial_parameters` (user-given
     ``*_init`` arrays win), but k-means, k-means++ and ``random_from_data``
     run on a sample of at most :data:`SAMPLE_ROWS` rows; see the module docstring.
     """
@@ -120,14 +118,9 @@ def initial_parameters(est, source, random_state):
     cov = est.covariance_type
     n_features = source.n_features
     ops = gmm_ops(est.backend, cov)
-    given = (est.weights_init, est.means_init, est.precisions_init)
-    if all(p is not None for p in given):
-        weights = check_weights(est.weights_init, k)
-        means = check_means(est.means_init, k, n_features)
-        prec_chol = precision_cholesky_from_precisions(
-            check_precisions(est.precisions_init, cov, k, n_features), cov
-        )
-        return weights, means, None, prec_chol
+    given = given_parameters(est, n_features)
+    if given is not None:
+        return given
 
     sample, sample_weight = source.sample(random_state, SAMPLE_ROWS)
     method = est.init_params
@@ -147,17 +140,7 @@ def initial_parameters(est, source, random_state):
         shift = np.ascontiguousarray(sample[idx], dtype=np.float64)
         seed_w = sample_weight[idx] if sample_weight.shape[0] else sample_weight
         nk, sx, sxx = seed_stats(shift, seed_w, cov, est.backend)
-    weights, means, covariances, prec_chol = est._m_step(ops, nk, sx, sxx, shift)
-    if est.weights_init is not None:
-        weights = check_weights(est.weights_init, k)
-    if est.means_init is not None:
-        means = check_means(est.means_init, k, n_features)
-    if est.precisions_init is not None:
-        prec_chol = precision_cholesky_from_precisions(
-            np.asarray(est.precisions_init, dtype=np.float64), cov
-        )
-        covariances = None
-    return weights, means, covariances, prec_chol
+    return apply_given(est, est._m_step(ops, nk, sx, sxx, shift), n_features)
 
 
 def fit_source(est, source) -> None:
