@@ -51,3 +51,31 @@ def random_params(rng, covariance_type, n_components, n_features):
         precisions = rng.uniform(0.3, 3.0, size=n_components)
         chol = np.sqrt(precisions)
     return weights, means, chol, precisions
+
+
+def init_params_from_short_fit(X, covariance_type, random_state=0, n_components=3):
+    """``*_init`` keyword arguments from a 1-iteration in-memory fit (shared starting point)."""
+    import warnings
+
+    from fastgmm import ConvergenceWarning, GaussianMixture
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gm = GaussianMixture(
+            n_components,
+            covariance_type=covariance_type,
+            max_iter=1,
+            init_params="random_from_data",
+            random_state=random_state,
+        ).fit(X)
+    return dict(weights_init=gm.weights_, means_init=gm.means_, precisions_init=gm.precisions_)
+
+
+def assert_same_fit(a, b, rtol=1e-10):
+    """Two fitted mixtures agree in parameters, lower bound, iterations and convergence."""
+    np.testing.assert_allclose(a.weights_, b.weights_, rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(a.means_, b.means_, rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(a.covariances_, b.covariances_, rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(a.lower_bound_, b.lower_bound_, rtol=rtol)
+    assert a.n_iter_ == b.n_iter_
+    assert a.converged_ == b.converged_

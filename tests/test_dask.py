@@ -14,7 +14,12 @@ import pytest
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 
-from gmm_testing import COVARIANCE_TYPES, make_blobs  # noqa: E402
+from gmm_testing import (  # noqa: E402
+    COVARIANCE_TYPES,
+    assert_same_fit,
+    init_params_from_short_fit,
+    make_blobs,
+)
 
 import fastgmm._streaming as streaming  # noqa: E402
 from fastgmm import ConvergenceWarning, GaussianMixture  # noqa: E402
@@ -36,39 +41,16 @@ def blobs(rng):
     return X
 
 
-def _init_params(X, covariance_type, random_state=0):
-    """Initial parameters from a short in-memory fit (used as *_init of both fits)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        gm = GaussianMixture(
-            3,
-            covariance_type=covariance_type,
-            max_iter=1,
-            init_params="random_from_data",
-            random_state=random_state,
-        ).fit(X)
-    return dict(weights_init=gm.weights_, means_init=gm.means_, precisions_init=gm.precisions_)
-
-
-def _assert_same_fit(a, b, rtol=1e-10):
-    np.testing.assert_allclose(a.weights_, b.weights_, rtol=rtol, atol=1e-12)
-    np.testing.assert_allclose(a.means_, b.means_, rtol=rtol, atol=1e-12)
-    np.testing.assert_allclose(a.covariances_, b.covariances_, rtol=rtol, atol=1e-12)
-    np.testing.assert_allclose(a.lower_bound_, b.lower_bound_, rtol=rtol)
-    assert a.n_iter_ == b.n_iter_
-    assert a.converged_ == b.converged_
-
-
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 @pytest.mark.parametrize("chunks", CHUNKINGS, ids=["97", "500", "1000x1", "uneven"])
 def test_dask_fit_equals_in_memory_from_same_init(sync, blobs, covariance_type, chunks):
-    init = _init_params(blobs, covariance_type)
+    init = init_params_from_short_fit(blobs, covariance_type)
     kw = dict(covariance_type=covariance_type, tol=1e-9, max_iter=300, **init)
     ref = GaussianMixture(3, **kw).fit(blobs)
     Xd = da.from_array(blobs, chunks=chunks)
     got = GaussianMixture(3, **kw).fit(Xd)
     assert got.n_iter_ > 3  # several passes over the chunks, not a trivial fit
-    _assert_same_fit(got, ref)
+    assert_same_fit(got, ref)
 
 
 @pytest.mark.parametrize("init_params", ["kmeans", "k-means++", "random_from_data"])
@@ -77,31 +59,31 @@ def test_default_initialisation_equals_in_memory_when_sample_is_all_rows(sync, b
     kw = dict(init_params=init_params, random_state=3, tol=1e-8, max_iter=300)
     ref = GaussianMixture(3, **kw).fit(blobs)
     got = GaussianMixture(3, **kw).fit(da.from_array(blobs, chunks=128))
-    _assert_same_fit(got, ref)
+    assert_same_fit(got, ref)
 
 
 def test_weighted_fit_equals_in_memory(sync, blobs, rng):
     w = rng.uniform(0.0, 3.0, size=blobs.shape[0])
-    init = _init_params(blobs, "full")
+    init = init_params_from_short_fit(blobs, "full")
     ref = GaussianMixture(3, tol=1e-9, **init).fit(blobs, sample_weight=w)
     Xd = da.from_array(blobs, chunks=150)
     got_np = GaussianMixture(3, tol=1e-9, **init).fit(Xd, sample_weight=w)
     got_da = GaussianMixture(3, tol=1e-9, **init).fit(Xd, sample_weight=da.from_array(w, 333))
-    _assert_same_fit(got_np, ref)
-    _assert_same_fit(got_da, ref)
+    assert_same_fit(got_np, ref)
+    assert_same_fit(got_da, ref)
 
 
 def test_hard_assignment_equals_in_memory(sync, blobs):
-    init = _init_params(blobs, "diag")
+    init = init_params_from_short_fit(blobs, "diag")
     kw = dict(covariance_type="diag", assignment="hard", tol=1e-9, **init)
     ref = GaussianMixture(3, **kw).fit(blobs)
     got = GaussianMixture(3, **kw).fit(da.from_array(blobs, chunks=111))
-    _assert_same_fit(got, ref)
+    assert_same_fit(got, ref)
 
 
 def test_float32_stays_float32(sync, blobs):
     X32 = blobs.astype(np.float32)
-    init = _init_params(blobs, "full")
+    init = init_params_from_short_fit(blobs, "full")
     ref = GaussianMixture(3, tol=1e-6, **init).fit(X32)
     got = GaussianMixture(3, tol=1e-6, **init).fit(da.from_array(X32, chunks=200))
     assert got.means_.dtype == np.float32
@@ -110,11 +92,11 @@ def test_float32_stays_float32(sync, blobs):
 
 def test_columns_in_several_chunks_and_integer_data(sync, rng):
     X = rng.integers(0, 20, size=(400, 4))
-    init = _init_params(X.astype(float), "spherical")
+    init = init_params_from_short_fit(X.astype(float), "spherical")
     ref = GaussianMixture(3, covariance_type="spherical", **init).fit(X)
     got = GaussianMixture(3, covariance_type="spherical", **init)
     got.fit(da.from_array(X, chunks=(100, 2)))
-    _assert_same_fit(got, ref)
+    assert_same_fit(got, ref)
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -170,7 +152,8 @@ def test_bad_input(sync, blobs):
     bad[523, 1] = np.nan
     with pytest.raises(ValueError, match="NaN or infinity"):  # found in the init sample
         GaussianMixture(3, random_state=0).fit(da.from_array(bad, chunks=100))
-    init = _init_params(blobs, "full")  # no sample: the first pass checks chunk by chunk
+    # Given init: no sample is drawn, the first pass checks chunk by chunk.
+    init = init_params_from_short_fit(blobs, "full")
     with pytest.raises(ValueError, match=r"NaN or infinity \(found in rows 500:600\)"):
         GaussianMixture(3, **init).fit(da.from_array(bad, chunks=100))
     with pytest.raises(ValueError, match="2-D"):
@@ -210,11 +193,11 @@ def client():
 
 def test_local_cluster_fit_equals_in_memory(client, blobs):
     assert len(client.scheduler_info()["workers"]) == 2
-    init = _init_params(blobs, "full")
+    init = init_params_from_short_fit(blobs, "full")
     ref = GaussianMixture(3, tol=1e-9, **init).fit(blobs)
     Xd = da.from_array(blobs, chunks=125)
     got = GaussianMixture(3, tol=1e-9, **init).fit(Xd)
-    _assert_same_fit(got, ref)
+    assert_same_fit(got, ref)
     # Both workers computed statistics.
     assert len({ts for ts in client.run(lambda: os.getpid()).values()}) == 2
     np.testing.assert_array_equal(got.predict(Xd).compute(), ref.predict(blobs))
@@ -226,7 +209,7 @@ def _slow(block):
 
 
 def test_fit_survives_a_killed_worker(client, blobs):
-    init = _init_params(blobs, "full")
+    init = init_params_from_short_fit(blobs, "full")
     kw = dict(tol=0.0, max_iter=12, **init)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -252,4 +235,4 @@ def test_fit_survives_a_killed_worker(client, blobs):
     assert not thread.is_alive()
     client.wait_for_workers(2, timeout=60)
     assert victim not in client.run(os.getpid).values()  # the worker really died
-    _assert_same_fit(result["gm"], ref)
+    assert_same_fit(result["gm"], ref)

@@ -7,14 +7,13 @@ import os
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import numpy as np
 import pytest
-from gmm_testing import COVARIANCE_TYPES, make_blobs
+from gmm_testing import COVARIANCE_TYPES, assert_same_fit, init_params_from_short_fit, make_blobs
 
 import fastgmm._streaming as streaming
-from fastgmm import ConvergenceWarning, GaussianMixture
+from fastgmm import GaussianMixture
 from fastgmm._streaming import ArraySource, fit_streamed
 
 
@@ -36,55 +35,34 @@ def small_blocks(monkeypatch):
     monkeypatch.setattr(streaming, "BLOCK_BYTES", 100 * 3 * 8)  # 100 rows of 3 float64
 
 
-def _init_params(X, covariance_type):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        gm = GaussianMixture(
-            3,
-            covariance_type=covariance_type,
-            max_iter=1,
-            init_params="random_from_data",
-            random_state=0,
-        ).fit(X)
-    return dict(weights_init=gm.weights_, means_init=gm.means_, precisions_init=gm.precisions_)
-
-
-def _assert_same_fit(a, b, rtol=1e-10):
-    np.testing.assert_allclose(a.weights_, b.weights_, rtol=rtol, atol=1e-12)
-    np.testing.assert_allclose(a.means_, b.means_, rtol=rtol, atol=1e-12)
-    np.testing.assert_allclose(a.covariances_, b.covariances_, rtol=rtol, atol=1e-12)
-    np.testing.assert_allclose(a.lower_bound_, b.lower_bound_, rtol=rtol)
-    assert a.n_iter_ == b.n_iter_
-
-
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_memmap_fit_equals_in_memory_from_same_init(blobs, memmap, small_blocks, covariance_type):
     kw = dict(covariance_type=covariance_type, tol=1e-9, max_iter=300)
-    kw.update(_init_params(blobs, covariance_type))
+    kw.update(init_params_from_short_fit(blobs, covariance_type))
     ref = GaussianMixture(3, **kw).fit(blobs)
     got = GaussianMixture(3, **kw).fit(memmap)
     assert got.n_iter_ > 3
-    _assert_same_fit(got, ref)
+    assert_same_fit(got, ref)
 
 
 @pytest.mark.parametrize("init_params", ["kmeans", "k-means++", "random", "random_from_data"])
 def test_memmap_default_init_equals_in_memory(blobs, memmap, small_blocks, init_params):
     # At most SAMPLE_ROWS rows: the initialisation is the in-memory one, draw for draw.
     kw = dict(init_params=init_params, random_state=5, tol=1e-8, max_iter=300)
-    _assert_same_fit(GaussianMixture(3, **kw).fit(memmap), GaussianMixture(3, **kw).fit(blobs))
+    assert_same_fit(GaussianMixture(3, **kw).fit(memmap), GaussianMixture(3, **kw).fit(blobs))
 
 
 def test_memmap_view_offset_and_weights(blobs, memmap, rng):
     # A row slice of a memmap starts mid-file: the reader must seek to the right byte.
     w = rng.uniform(0.1, 2.0, size=blobs.shape[0] - 137)
-    kw = dict(tol=1e-9, **_init_params(blobs, "full"))
+    kw = dict(tol=1e-9, **init_params_from_short_fit(blobs, "full"))
     ref = GaussianMixture(3, **kw).fit(blobs[137:], sample_weight=w)
     view = memmap[137:]
     source = ArraySource(view, w, "full", "numba", block_rows=64)
     assert source._position is not None  # read with file reads, not through the map
     got = GaussianMixture(3, **kw)
     fit_streamed(got, view, sample_weight=w, block_rows=64)
-    _assert_same_fit(got, ref)
+    assert_same_fit(got, ref)
 
 
 def test_any_sliceable_array(blobs):
@@ -95,10 +73,10 @@ def test_any_sliceable_array(blobs):
         def __getitem__(self, key):
             return blobs[key]
 
-    kw = dict(tol=1e-9, **_init_params(blobs, "tied"), covariance_type="tied")
+    kw = dict(tol=1e-9, **init_params_from_short_fit(blobs, "tied"), covariance_type="tied")
     got = GaussianMixture(3, **kw)
     fit_streamed(got, Rows(), block_rows=77)
-    _assert_same_fit(got, GaussianMixture(3, **kw).fit(blobs))
+    assert_same_fit(got, GaussianMixture(3, **kw).fit(blobs))
 
 
 def test_integer_memmap_is_read_as_float64(tmp_path, rng):
@@ -108,7 +86,7 @@ def test_integer_memmap_is_read_as_float64(tmp_path, rng):
     kw = dict(random_state=0, tol=1e-8)
     got = GaussianMixture(2, **kw).fit(np.load(path, mmap_mode="r"))
     assert got.means_.dtype == np.float64
-    _assert_same_fit(got, GaussianMixture(2, **kw).fit(X))
+    assert_same_fit(got, GaussianMixture(2, **kw).fit(X))
 
 
 def test_fit_predict_and_predict_on_memmap(blobs, memmap, small_blocks):
@@ -122,7 +100,7 @@ def test_nonfinite_block_is_reported(blobs, tmp_path, small_blocks):
     bad[777, 2] = np.inf
     path = tmp_path / "bad.npy"
     np.save(path, bad)
-    init = _init_params(blobs, "diag")
+    init = init_params_from_short_fit(blobs, "diag")
     with pytest.raises(ValueError, match=r"NaN or infinity \(found in rows 700:800\)"):
         GaussianMixture(3, covariance_type="diag", **init).fit(np.load(path, mmap_mode="r"))
 
