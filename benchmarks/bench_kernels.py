@@ -1,6 +1,7 @@
 """Kernels and inference: fused statistics, predict, score_samples, k-means++ seeding.
 
-Also the compile-time benchmark (first call of a freshly compiled kernel) and
+Also single-thread microbenchmarks of the blocked building blocks: two columns
+per pass in ``_tri_sq``, the gathered statistics behind ``SPARSE_FRACTION`` and
 the block-length sweep behind ``_blocked.block_rows_for``.
 """
 
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _problems import ROWS, make_problem, precisions_init
+from _problems import FULL, ROWS, make_problem, numba_threads, precisions_init
 
 from fastgmm import GaussianMixture
 from fastgmm import _kernels as K
 from fastgmm import _reference as R
 from fastgmm._covariance import sxx_shape
+from fastgmm._kernels import _blocked as B
+from fastgmm._kernels._jit import jit
 
 COV_TYPES = ["full", "tied", "diag", "spherical"]
 
@@ -90,3 +93,123 @@ def test_kmeans_plusplus(benchmark, row):
     benchmark.group = f"kmeans++ {'x'.join(map(str, row))}"
     centers, _ = benchmark(lambda: kmeans_plusplus_centers(X, row[2], np.random.RandomState(0), sw))
     assert centers.shape == (row[2], row[1])
+
+
+# --------------------------------------------------------------------------- block kernels
+# Single-thread microbenchmarks of the blocked building blocks (fastgmm/_kernels/_blocked.py)
+# behind three of its choices: two columns per pass in ``_tri_sq``, the gathered
+# ("sparse") statistics and SPARSE_FRACTION, and block_rows_for's block length.
+BLOCK_FEATURES = [8, 16, 32] if FULL else [3]
+
+
+@jit(reductions=True)
+def _tri_sq_one_column(dT, nb, U, y, sq):
+    """The previous ``_tri_sq``: one column of ``U`` per pass (the baseline)."""
+    n_features = dT.shape[0]
+    for i in range(nb):
+        sq[i] = 0.0
+    for j in range(n_features):
+        for i in range(nb):
+            y[i] = U[0, j] * dT[0, i]
+        m = 1
+        while m + 3 <= j:
+            u0, u1, u2, u3 = U[m, j], U[m + 1, j], U[m + 2, j], U[m + 3, j]
+            da, db, dc, dd = dT[m], dT[m + 1], dT[m + 2], dT[m + 3]
+            for i in range(nb):
+                y[i] += (u0 * da[i] + u1 * db[i]) + (u2 * dc[i] + u3 * dd[i])
+            m += 4
+        while m <= j:
+            for i in range(nb):
+                y[i] += U[m, j] * dT[m, i]
+            m += 1
+        for i in range(nb):
+            sq[i] += y[i] * y[i]
+
+
+def _block(n_features, dtype, nb=None):
+    nb = nb or B.block_rows_for(n_features)
+    rng = np.random.default_rng(0)
+    dT = rng.normal(size=(n_features, nb)).astype(dtype)
+    U = np.triu(rng.normal(size=(n_features, n_features))).astype(dtype)
+    return nb, dT, U
+
+
+@pytest.mark.parametrize("kernel", ["two_columns", "one_column"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("n_features", BLOCK_FEATURES)
+def test_tri_sq(benchmark, n_features, dtype, kernel):
+    nb, dT, U = _block(n_features, dtype)
+    y = np.empty((2, nb), dtype)
+    sq = np.empty(nb, dtype)
+    ref = np.sum((dT.T.astype(np.float64) @ U.astype(np.float64)) ** 2, axis=1)
+    with numba_threads(1):
+        if kernel == "two_columns":
+            benchmark(B._tri_sq, dT, nb, U, y, sq)
+        else:
+            benchmark(_tri_sq_one_column, dT, nb, U, y[0], sq)
+    benchmark.group = f"tri_sq D={n_features} {dtype.__name__} block={nb}"
+    benchmark.extra_info["gflops"] = n_features * (n_features + 1) * nb
+    np.testing.assert_allclose(sq, ref, rtol=1e-4 if dtype == np.float32 else 1e-10)
+
+
+@pytest.mark.parametrize("path", ["auto", "dense"])
+@pytest.mark.parametrize("nonzero", [1 / 16, 1 / 4, 1 / 2, 3 / 4, 1.0])
+@pytest.mark.parametrize("n_features", BLOCK_FEATURES)
+def test_sparse_resp(benchmark, n_features, nonzero, path):
+    """One component's block statistics with a fraction ``nonzero`` of rows responsible:
+    ``auto`` is what the fused pass runs (gathered rows up to SPARSE_FRACTION),
+    ``dense`` always uses the whole block."""
+    nb = B.block_rows_for(n_features)
+    rng = np.random.default_rng(1)
+    XT = rng.normal(size=(n_features, nb))
+    r = np.where(rng.random(nb) < nonzero, rng.random(nb), 0.0)
+    shift = np.zeros(n_features)
+    rT, dT, rdT = np.empty(nb), np.empty((n_features, nb)), np.empty((n_features, nb))
+    rows = np.empty(nb, np.int64)
+    sx, sxx = np.zeros(n_features), np.zeros((n_features, n_features))
+
+    def dense():
+        B._centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx)
+        B._upper_outer(rdT, dT, nb, sxx)
+
+    gd, grd = np.empty((1, n_features, nb)), np.empty((1, n_features, nb))
+    fill = np.zeros(1, np.int64)
+
+    def auto():
+        B._full_stats_into(XT, nb, r, shift, rT, dT, rdT, rows, gd, grd, fill, 0, sx, sxx)
+        B.flush_rows_full(gd, grd, fill, sxx[np.newaxis])
+
+    fn = auto if path == "auto" else dense
+    with numba_threads(1):
+        fn()
+        sx[:], sxx[:] = 0.0, 0.0
+        fn()
+        np.testing.assert_allclose(np.triu(sxx), np.triu((XT * r) @ XT.T), rtol=1e-10, atol=1e-12)
+        benchmark(fn)
+    benchmark.group = f"block stats D={n_features} nonzero={nonzero:g}"
+
+
+@pytest.mark.parametrize("block", [64, 128, 256, 512, 1024])
+@pytest.mark.parametrize("n_features", BLOCK_FEATURES)
+def test_block_rows(benchmark, n_features, block):
+    """Log-densities plus dense statistics of one component over 4096 rows, in blocks
+    of ``block`` rows (one thread): the sweep behind ``block_rows_for``."""
+    _, dT, U = _block(n_features, np.float64, nb=block)
+    y, sq, rT = np.empty((2, block)), np.empty(block), np.empty(block)
+    rdT = np.empty_like(dT)
+    r = np.random.default_rng(2).random(block)
+    shift = np.zeros(n_features)
+    sx, sxx = np.zeros(n_features), np.zeros((n_features, n_features))
+
+    def run():
+        for _ in range(4096 // block):
+            B._tri_sq(dT, block, U, y, sq)
+            B._centre_weigh(dT, block, shift, r, rT, dT, rdT, sx)
+            B._upper_outer(rdT, dT, block, sxx)
+
+    with numba_threads(1):
+        run()
+        benchmark(run)
+    benchmark.group = f"block length D={n_features}"
+    benchmark.extra_info["default"] = int(B.block_rows_for(n_features))
+    assert np.all(np.isfinite(sxx))

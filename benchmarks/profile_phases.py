@@ -19,6 +19,7 @@ from _problems import make_problem  # noqa: E402
 
 from fastgmm._kernels import _blocked as B  # noqa: E402
 from fastgmm._kernels._jit import jit  # noqa: E402
+from fastgmm._kernels.suffstats import PRUNE_MIN_FEATURES  # noqa: E402
 
 n, d, k = map(int, sys.argv[1].split("x"))
 dt = np.dtype(sys.argv[2]) if len(sys.argv) > 2 else np.dtype("float64")
@@ -42,7 +43,7 @@ def run(X, w, m, pc, phase):
     XT = np.empty((D, nbuf), X.dtype)
     dT = np.empty((D, nbuf), X.dtype)
     rdT = np.empty((D, nbuf), X.dtype)
-    y = np.empty(nbuf, X.dtype)
+    y = np.empty((2, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
     lpT = np.empty((K, nbuf))
     norm = np.empty(nbuf)
@@ -52,16 +53,30 @@ def run(X, w, m, pc, phase):
     sx = np.zeros((K, D))
     sxx = np.zeros((K, D, D))
     sw = np.empty(0)
+    eig = np.empty((K, 2))
+    work = np.empty((2, D, D))
+    for kk in range(K):
+        B.precision_eig_bounds(pc[kk], work, eig[kk])
+    cap = B.sparse_buffer_rows(K, D, nbuf)
+    gd = np.empty((K, D, cap), X.dtype)
+    grd = np.empty((K, D, cap), X.dtype)
+    fill = np.zeros(K, np.int64)
     tot = 0.0
     for a in range(0, n - block + 1, block):
         nb = block
         B.load_transposed(X, a, nb, XT)
         if phase >= 1:
-            B.log_prob_full_T(XT, nb, shift, fac, const, lpT, dT, y, sq)
+            if D >= PRUNE_MIN_FEATURES:  # as the fit does
+                B.log_prob_full_pruned_T(XT, nb, m, fac, const, eig, lpT, dT, y, sq, s, bits[0])
+            else:
+                B.log_prob_full_T(XT, nb, shift, fac, const, lpT, dT, y, sq)
         if phase >= 2:
             tot += B.resp_T(lpT, nb, sw, a, False, norm, s, bits)
         if phase >= 3:
-            B.accumulate_full_T(XT, nb, sw, a, lpT, shift, y, dT, rdT, nk, sx, sxx)
+            B.accumulate_full_T(
+                XT, nb, sw, a, lpT, shift, y[0], dT, rdT, bits[0], gd, grd, fill, nk, sx, sxx
+            )
+    B.flush_rows_full(gd, grd, fill, sxx)
     return tot
 
 

@@ -170,30 +170,60 @@ def const_spherical(precisions_chol, n_features, log_weights, out):
 # --------------------------------------------------------------------------- log-densities
 @jit(reductions=True)
 def _tri_sq(dT, nb, U, y, sq):
-    """``sq[i] = ||d_i @ U||^2`` for upper-triangular ``U`` (rows of ``dT`` are features)."""
+    """``sq[i] = ||d_i @ U||^2`` for upper-triangular ``U`` (rows of ``dT`` are features).
+
+    Two columns of ``U`` per pass share every load of a row of ``dT``, and four
+    rows per pass share each load/store of the partial products ``y`` (2, block):
+    1.04-1.34x over one column per pass at D = 8..32, float32 and float64, one
+    thread (benchmarks/bench_kernels.py::test_tri_sq).
+    """
     n_features = dT.shape[0]
+    y0 = y[0]
+    y1 = y[1]
     for i in range(nb):
         sq[i] = 0.0
-    for j in range(n_features):
+    j = 0
+    while j + 1 < n_features:  # columns j and j + 1
+        u0, v0 = U[0, j], U[0, j + 1]
+        d0 = dT[0]
+        for i in range(nb):
+            y0[i] = u0 * d0[i]
+            y1[i] = v0 * d0[i]
+        m = 1
+        while m + 3 <= j:
+            u0, u1, u2, u3 = U[m, j], U[m + 1, j], U[m + 2, j], U[m + 3, j]
+            v0, v1, v2, v3 = U[m, j + 1], U[m + 1, j + 1], U[m + 2, j + 1], U[m + 3, j + 1]
+            da, db, dc, dd = dT[m], dT[m + 1], dT[m + 2], dT[m + 3]
+            for i in range(nb):
+                a0, a1, a2, a3 = da[i], db[i], dc[i], dd[i]
+                y0[i] += (u0 * a0 + u1 * a1) + (u2 * a2 + u3 * a3)
+                y1[i] += (v0 * a0 + v1 * a1) + (v2 * a2 + v3 * a3)
+            m += 4
+        while m <= j:
+            u0, v0 = U[m, j], U[m, j + 1]
+            da = dT[m]
+            for i in range(nb):
+                y0[i] += u0 * da[i]
+                y1[i] += v0 * da[i]
+            m += 1
+        v0 = U[j + 1, j + 1]
+        da = dT[j + 1]
+        for i in range(nb):
+            t = y1[i] + v0 * da[i]
+            sq[i] += y0[i] * y0[i] + t * t
+        j += 2
+    if j < n_features:  # odd n_features: the last column alone
         u0 = U[0, j]
         d0 = dT[0]
         for i in range(nb):
-            y[i] = u0 * d0[i]
-        m = 1
-        while m + 3 <= j:  # four rows per pass: one load/store of y per 4 multiply-adds
-            u0, u1, u2, u3 = U[m, j], U[m + 1, j], U[m + 2, j], U[m + 3, j]
-            da, db, dc, dd = dT[m], dT[m + 1], dT[m + 2], dT[m + 3]
-            for i in range(nb):
-                y[i] += (u0 * da[i] + u1 * db[i]) + (u2 * dc[i] + u3 * dd[i])
-            m += 4
-        while m <= j:
+            y0[i] = u0 * d0[i]
+        for m in range(1, j + 1):
             u0 = U[m, j]
             da = dT[m]
             for i in range(nb):
-                y[i] += u0 * da[i]
-            m += 1
+                y0[i] += u0 * da[i]
         for i in range(nb):
-            sq[i] += y[i] * y[i]
+            sq[i] += y0[i] * y0[i]
 
 
 @jit(reductions=True)
@@ -210,8 +240,8 @@ def _centre(XT, nb, mean, dT):
 def log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq):
     """``lpT[k, i] = const[k] - ||(x_i - mu_k) @ U_k||^2 / 2`` for ``i < nb``.
 
-    ``means``, ``precisions_chol`` and the scratch ``dT``, ``y``, ``sq`` have the
-    dtype of ``XT``; ``lpT`` is float64.
+    ``means``, ``precisions_chol`` and the scratch ``dT``, ``y`` (2, block), ``sq``
+    have the dtype of ``XT``; ``lpT`` is float64.
     """
     for k in range(means.shape[0]):
         _centre(XT, nb, means[k], dT)
@@ -235,20 +265,41 @@ def log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq):
 
 
 @jit(reductions=True)
-def log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT, sq):
-    """As :func:`log_prob_full_T` with diagonal factors (n_components, n_features)."""
+def _scaled_sq(XT, nb, mean, scale, sq):
+    """``sq[i] = sum_m ((x_im - mean_m) * scale_m)^2``, four features per pass.
+
+    Four features per pass share each load/store of ``sq`` (the loop is bound by
+    memory traffic otherwise). ``scale`` has the dtype of ``XT``.
+    """
     n_features = XT.shape[0]
     T = type(sq[0])
-    for k in range(means.shape[0]):
+    for i in range(nb):
+        sq[i] = 0.0
+    m = 0
+    while m + 4 <= n_features:
+        c0, c1, c2, c3 = mean[m], mean[m + 1], mean[m + 2], mean[m + 3]
+        p0, p1, p2, p3 = scale[m], scale[m + 1], scale[m + 2], scale[m + 3]
+        x0, x1, x2, x3 = XT[m], XT[m + 1], XT[m + 2], XT[m + 3]
         for i in range(nb):
-            sq[i] = 0.0
-        for m in range(n_features):
-            mk = means[k, m]
-            p = precisions_chol[k, m]
-            xr = XT[m]
-            for i in range(nb):
-                v = T(xr[i] - mk) * p
-                sq[i] += v * v
+            v0 = T(x0[i] - c0) * p0
+            v1 = T(x1[i] - c1) * p1
+            v2 = T(x2[i] - c2) * p2
+            v3 = T(x3[i] - c3) * p3
+            sq[i] += (v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3)
+        m += 4
+    while m < n_features:
+        c0, p0, x0 = mean[m], scale[m], XT[m]
+        for i in range(nb):
+            v0 = T(x0[i] - c0) * p0
+            sq[i] += v0 * v0
+        m += 1
+
+
+@jit(reductions=True)
+def log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT, sq):
+    """As :func:`log_prob_full_T` with diagonal factors (n_components, n_features)."""
+    for k in range(means.shape[0]):
+        _scaled_sq(XT, nb, means[k], precisions_chol[k], sq)
         row = lpT[k]
         c = const[k]
         for i in range(nb):
@@ -261,22 +312,195 @@ def log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT, sq):
 
     ``precisions_chol`` stays float64 here (one scalar per component).
     """
-    n_features = XT.shape[0]
-    T = type(sq[0])
+    ones = np.ones(XT.shape[0], dtype=sq.dtype)
     for k in range(means.shape[0]):
-        for i in range(nb):
-            sq[i] = 0.0
-        for m in range(n_features):
-            mk = means[k, m]
-            xr = XT[m]
-            for i in range(nb):
-                v = T(xr[i] - mk)
-                sq[i] += v * v
+        _scaled_sq(XT, nb, means[k], ones, sq)
         row = lpT[k]
         c = const[k]
         h = 0.5 * precisions_chol[k] * precisions_chol[k]
         for i in range(nb):
             row[i] = c - h * sq[i]
+
+
+# --------------------------------------------------------------------------- pruned log-densities
+#: A (point, component) pair is pruned when an upper bound of its log-probability is
+#: more than ``-PRUNE_BELOW`` nats below a lower bound of the point's best one: its
+#: responsibility would be flushed to exactly 0 by :func:`exp_flush` anyway
+#: (``FLUSH_BELOW``), so pruning changes no responsibility, no ``log p(x)`` and no
+#: statistic (the extra nat absorbs rounding of the bounds and of float32 blocks).
+PRUNE_BELOW = FLUSH_BELOW - 1.0
+
+#: Bounds on the eigenvalues are widened by this relative amount (rounding of the
+#: squared distances, float32 blocks included, is far below it).
+BOUND_SLACK = 1e-3
+
+
+@jit
+def _sym_norm_bound(A):
+    """Bound the largest eigenvalue of symmetric ``A`` from above: min(inf-norm, Frobenius)."""
+    n = A.shape[0]
+    row_max = 0.0
+    fro = 0.0
+    for a in range(n):
+        t = 0.0
+        for b in range(n):
+            t += abs(A[a, b])
+            fro += A[a, b] * A[a, b]
+        row_max = max(row_max, t)
+    return min(row_max, np.sqrt(fro))
+
+
+@jit
+def precision_eig_bounds(U, work, out):
+    """``out[0] <= lambda_min(U U^T)`` and ``out[1] >= lambda_max(U U^T)`` (upper ``U``).
+
+    ``lambda_max(P) <= min(||P||_inf, ||P||_F)`` for ``P = U U^T``, and
+    ``lambda_min(P) = 1 / lambda_max(P^-1)`` with ``P^-1 = V^T V``, ``V = U^-1``,
+    bounded the same way. Both are widened by :data:`BOUND_SLACK`. ``work`` is
+    float64 scratch (2, n, n). A singular or non-finite ``U`` gives ``(0, inf)``:
+    nothing is pruned.
+    """
+    n = U.shape[0]
+    P = work[0]
+    V = work[1]
+    out[0], out[1] = 0.0, np.inf
+    for a in range(n):
+        if not U[a, a] > 0.0:  # also NaN
+            return
+        for b in range(a, n):
+            if not np.isfinite(U[a, b]):
+                return
+    for a in range(n):
+        for b in range(n):
+            t = 0.0
+            for m in range(max(a, b), n):
+                t += U[a, m] * U[b, m]
+            P[a, b] = t
+    hi = _sym_norm_bound(P)
+    for j in range(n):  # V = U^-1 (upper), column by column
+        for i in range(n):
+            V[i, j] = 0.0
+        V[j, j] = 1.0 / U[j, j]
+        for i in range(j - 1, -1, -1):
+            t = 0.0
+            for m in range(i + 1, j + 1):
+                t += U[i, m] * V[m, j]
+            V[i, j] = -t / U[i, i]
+    for a in range(n):  # P^-1 = V^T V, kept in P
+        for b in range(n):
+            t = 0.0
+            for m in range(min(a, b) + 1):
+                t += V[m, a] * V[m, b]
+            P[a, b] = t
+    inv_lo = _sym_norm_bound(P)
+    lo = (1.0 - BOUND_SLACK) / inv_lo if inv_lo > 0.0 else 0.0
+    if np.isfinite(lo) and np.isfinite(hi) and lo > 0.0:
+        out[0], out[1] = lo, hi * (1.0 + BOUND_SLACK)
+
+
+@jit(reductions=True)
+def _bound_best(lpT, nb, const, eig, best):
+    """Bound each point's best log-probability from below (``lpT``: squared distances).
+
+    ``best[i] = max_k const[k] - eig[k, 1] / 2 * dist[k, i]``.
+    """
+    for i in range(nb):
+        best[i] = -np.inf
+    for k in range(lpT.shape[0]):
+        row = lpT[k]
+        c = const[k]
+        h = 0.5 * eig[k, 1]
+        for i in range(nb):
+            v = c - h * row[i]
+            best[i] = v if v > best[i] else best[i]
+
+
+@jit(reductions=True)
+def _kept_rows(dist, nb, c, h_lo, best, rows):
+    """Rows whose log-probability bound ``c - h_lo * dist`` is not pruned; return their count."""
+    n = 0
+    for i in range(nb):  # branch-free, as in _rows_with_resp
+        rows[n] = i
+        n += 1 if c - h_lo * dist[i] >= best[i] + PRUNE_BELOW else 0
+    return n
+
+
+@jit(reductions=True)
+def _centre_rows(XT, rows, n, mean, dT):
+    """``dT[:, j] = XT[:, rows[j]] - mean`` for ``j < n`` (float64 difference, rounded)."""
+    for m in range(XT.shape[0]):
+        mk = mean[m]
+        xr = XT[m]
+        dr = dT[m]
+        for j in range(n):
+            dr[j] = xr[rows[j]] - mk
+
+
+@jit(reductions=True)
+def _log_prob_pruned_one(XT, nb, mean, U, c, h_lo, best, row, dT, y, sq, rows):
+    """One component's row of :func:`log_prob_full_pruned_T` (``row`` holds distances)."""
+    n = _kept_rows(row, nb, c, h_lo, best, rows)
+    if n > SPARSE_FRACTION * nb:
+        _centre(XT, nb, mean, dT)
+        _tri_sq(dT, nb, U, y, sq)
+        for i in range(nb):
+            row[i] = c - 0.5 * sq[i]
+        return
+    _centre_rows(XT, rows, n, mean, dT)
+    _tri_sq(dT, n, U, y, sq)
+    for i in range(nb):
+        row[i] = -np.inf
+    for j in range(n):
+        row[rows[j]] = c - 0.5 * sq[j]
+
+
+@jit(reductions=True)
+def _distances_T(XT, nb, means, ones, lpT, sq):
+    """``lpT[k, i] = ||x_i - mu_k||^2`` (in the dtype of ``XT``, stored as float64)."""
+    for k in range(means.shape[0]):
+        _scaled_sq(XT, nb, means[k], ones, sq)
+        row = lpT[k]
+        for i in range(nb):
+            row[i] = sq[i]
+
+
+@jit(reductions=True)
+def log_prob_full_pruned_T(XT, nb, means, precisions_chol, const, eig, lpT, dT, y, sq, best, rows):
+    """As :func:`log_prob_full_T`, with ``-inf`` for pairs whose responsibility is certainly 0.
+
+    Squared Euclidean distances and the eigenvalue bounds ``eig`` (n_components, 2)
+    of :func:`precision_eig_bounds` bracket every log-probability:
+    ``const - eig[k, 1] / 2 * dist <= log p <= const - eig[k, 0] / 2 * dist``.
+    Pairs whose upper bound is more than ``-PRUNE_BELOW`` nats below the point's
+    best lower bound get ``-inf``; :func:`resp_T` would flush them to a
+    responsibility of exactly 0, so ``log p(x)``, the responsibilities and the
+    statistics equal those of :func:`log_prob_full_T` (tests/test_kernels.py).
+    Only the kept rows go through the triangular product (gathered, when they are
+    at most :data:`SPARSE_FRACTION` of the block). For fits only: the pruned
+    entries are not the log-probabilities themselves. ``best`` (float64) and
+    ``rows`` (integer) are (block,) scratch.
+    """
+    ones = np.ones(XT.shape[0], dtype=sq.dtype)
+    _distances_T(XT, nb, means, ones, lpT, sq)
+    _bound_best(lpT, nb, const, eig, best)
+    for k in range(means.shape[0]):
+        h_lo = 0.5 * eig[k, 0]
+        _log_prob_pruned_one(
+            XT, nb, means[k], precisions_chol[k], const[k], h_lo, best, lpT[k], dT, y, sq, rows
+        )
+
+
+@jit(reductions=True)
+def log_prob_tied_pruned_T(XT, nb, means, precisions_chol, const, eig, lpT, dT, y, sq, best, rows):
+    """As :func:`log_prob_full_pruned_T` with one shared factor (``eig`` still per component)."""
+    ones = np.ones(XT.shape[0], dtype=sq.dtype)
+    _distances_T(XT, nb, means, ones, lpT, sq)
+    _bound_best(lpT, nb, const, eig, best)
+    for k in range(means.shape[0]):
+        h_lo = 0.5 * eig[k, 0]
+        _log_prob_pruned_one(
+            XT, nb, means[k], precisions_chol, const[k], h_lo, best, lpT[k], dT, y, sq, rows
+        )
 
 
 # --------------------------------------------------------------------------- log-sum-exp
@@ -446,85 +670,234 @@ def _upper_outer(rdT, dT, nb, sxx):
 
 
 @jit(reductions=True)
-def accumulate_full_T(XT, nb, sample_weight, a, resp, shift, rT, dT, rdT, nk, sx, sxx):
+def _rows_with_resp(r, nb, rT, rows):
+    """Rows ``i < nb`` whose responsibility is kept, into ``rows[:n]``; return ``n``.
+
+    Kept means non-zero after :func:`_copy_resp`'s flush (so a component's
+    statistics from the kept rows alone equal those of the whole block: every
+    other row adds exactly zero). ``rT[:n]`` receives those responsibilities in
+    the dtype of ``rT``. NaN responsibilities are dropped, as in :func:`_copy_resp`.
+    """
+    tiny = FLUSH_RESP_32 if rT.itemsize == 4 else 0.0
+    n = 0
+    for i in range(nb):  # branch-free: a data-dependent branch mispredicts half the time
+        v = r[i]
+        rT[n] = v
+        rows[n] = i
+        n += 1 if (v > 0.0) & (v >= tiny) else 0
+    return n
+
+
+#: Sparse responsibilities: when at most this fraction of a block's rows has a
+#: non-zero responsibility for a component (after the flushes above), its
+#: statistics gather those rows and skip the rest, which add exactly zero.
+#: With separated clusters most of a block is zero for all but one component, so
+#: the D x D statistics cost ~1/K of the dense pass. The fraction is where the
+#: gather stops paying (benchmarks/bench_kernels.py::test_sparse_resp).
+SPARSE_FRACTION = 0.5
+
+#: As :data:`SPARSE_FRACTION` for the diagonal and spherical statistics, whose dense
+#: pass is only O(D) per row, so gathering pays off on fewer rows.
+SPARSE_FRACTION_DIAG = 0.25
+
+
+@jit(reductions=True)
+def _append_rows(XT, rows, n, shift, rT, gd, grd, start, sx):
+    """Append the centred columns ``rows[:n]`` of ``XT`` to a component's buffers.
+
+    ``gd[:, start + j] = XT[:, rows[j]] - shift``, ``grd[:, start + j] = rT[j] * gd[:, start + j]``
+    and ``sx += sum_j grd[:, start + j]`` (float64 differences, rounded as in
+    :func:`_centre_weigh`).
+    """
+    for m in range(XT.shape[0]):
+        c = shift[m]
+        xr = XT[m]
+        dr = gd[m]
+        rr = grd[m]
+        t = 0.0
+        for j in range(n):
+            v = xr[rows[j]] - c
+            dr[start + j] = v
+            w = rT[j] * dr[start + j]
+            rr[start + j] = w
+            t += w
+        sx[m] += t
+
+
+@jit
+def sparse_buffer_rows(n_components, n_features, block):
+    """Columns of each component's gathered-row buffers (at most ``block``).
+
+    Two buffers of ``(n_components, n_features, cap)`` values per chunk, capped at
+    :data:`SPARSE_BUFFER_VALUES` each so memory stays independent of ``n_samples``
+    (and small next to the data) however many components there are.
+    """
+    cap = SPARSE_BUFFER_VALUES // max(1, n_components * n_features)
+    return min(max(cap, 16), block)
+
+
+#: Values per gathered-row buffer of one chunk (two such buffers): 2 MiB in float64.
+SPARSE_BUFFER_VALUES = 1 << 18
+
+
+@jit(reductions=True)
+def _full_stats_into(XT, nb, r, shift, rT, dT, rdT, rows, gd, grd, fill, k, sx, sxx):
+    """``sx``, upper ``sxx`` of component ``k`` from the block.
+
+    Dense when more than :data:`SPARSE_FRACTION` of the rows have a non-zero
+    responsibility. Otherwise the centred rows are appended to the component's
+    buffers ``gd[k]``, ``grd[k]`` (``fill[k]`` columns used), whose outer products
+    are added to ``sxx`` only when they are full (:func:`flush_rows`): the dot
+    products then run over a whole buffer instead of a few rows per block.
+    """
+    n = _rows_with_resp(r, nb, rT, rows)
+    if n > SPARSE_FRACTION * nb:
+        _centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx)
+        _upper_outer(rdT, dT, nb, sxx)
+        return
+    cap = gd.shape[2]
+    if n > cap:  # a buffer narrower than the block: this block's rows on their own
+        _append_rows(XT, rows, n, shift, rT, dT, rdT, 0, sx)
+        _upper_outer(rdT, dT, n, sxx)
+        return
+    if fill[k] + n > cap:
+        _upper_outer(grd[k], gd[k], fill[k], sxx)
+        fill[k] = 0
+    _append_rows(XT, rows, n, shift, rT, gd[k], grd[k], fill[k], sx)
+    fill[k] += n
+
+
+@jit
+def flush_rows_full(gd, grd, fill, sxx):
+    """Add the outer products still in the buffers to ``sxx`` (n_components, D, D); empty them."""
+    for k in range(fill.shape[0]):
+        if fill[k] > 0:
+            _upper_outer(grd[k], gd[k], fill[k], sxx[k])
+            fill[k] = 0
+
+
+@jit
+def flush_rows_tied(gd, grd, fill, sxx):
+    """As :func:`flush_rows_full` into one shared ``sxx`` (D, D)."""
+    for k in range(fill.shape[0]):
+        if fill[k] > 0:
+            _upper_outer(grd[k], gd[k], fill[k], sxx)
+            fill[k] = 0
+
+
+@jit(reductions=True)
+def accumulate_full_T(
+    XT, nb, sample_weight, a, resp, shift, rT, dT, rdT, rows, gd, grd, fill, nk, sx, sxx
+):
     """Add a block's ``nk``, ``sx`` and upper ``sxx`` (full) from ``resp`` (n_components, block).
 
     ``resp`` is multiplied by the sample weights in place. Components with no
-    responsibility in the block are skipped. ``shift`` (float64), ``nk``, ``sx``,
-    ``sxx`` are float64; the scratch ``rT``, ``dT``, ``rdT`` has the dtype of ``XT``.
+    responsibility in the block are skipped; a component with non-zero
+    responsibility on few rows buffers those rows (:func:`_full_stats_into`): call
+    :func:`flush_rows_full` after the last block. ``shift`` (float64), ``nk``,
+    ``sx``, ``sxx`` are float64; the scratch ``rT``, ``dT``, ``rdT`` and the
+    buffers ``gd``, ``grd`` (n_components, n_features, cap) have the dtype of
+    ``XT``; ``rows`` (block,) and ``fill`` (n_components,) are integer.
     """
     for k in range(shift.shape[0]):
         t = _weigh(resp[k], nb, sample_weight, a)
         if t == 0.0:
             continue
         nk[k] += t
-        _centre_weigh(XT, nb, shift[k], resp[k], rT, dT, rdT, sx[k])
-        _upper_outer(rdT, dT, nb, sxx[k])
+        _full_stats_into(
+            XT, nb, resp[k], shift[k], rT, dT, rdT, rows, gd, grd, fill, k, sx[k], sxx[k]
+        )
 
 
 @jit(reductions=True)
-def accumulate_tied_T(XT, nb, sample_weight, a, resp, shift, rT, dT, rdT, nk, sx, sxx):
-    """As :func:`accumulate_full_T` with one shared ``sxx`` (n_features, n_features)."""
+def accumulate_tied_T(
+    XT, nb, sample_weight, a, resp, shift, rT, dT, rdT, rows, gd, grd, fill, nk, sx, sxx
+):
+    """As :func:`accumulate_full_T` with one shared ``sxx`` (use :func:`flush_rows_tied`)."""
     for k in range(shift.shape[0]):
         t = _weigh(resp[k], nb, sample_weight, a)
         if t == 0.0:
             continue
         nk[k] += t
-        _centre_weigh(XT, nb, shift[k], resp[k], rT, dT, rdT, sx[k])
-        _upper_outer(rdT, dT, nb, sxx)
+        _full_stats_into(XT, nb, resp[k], shift[k], rT, dT, rdT, rows, gd, grd, fill, k, sx[k], sxx)
 
 
 @jit(reductions=True)
-def accumulate_diag_T(XT, nb, sample_weight, a, resp, shift, rT, nk, sx, sxx):
-    """As :func:`accumulate_full_T` with diagonal ``sxx`` (n_components, n_features)."""
-    n_features = XT.shape[0]
-    T = type(XT[0, 0])
-    for k in range(shift.shape[0]):
-        r = resp[k]
-        t = _weigh(r, nb, sample_weight, a)
-        if t == 0.0:
-            continue
-        nk[k] += t
-        _copy_resp(r, nb, rT)
+def _diag_stats_rows(X, a, rows, n, rT, shift, sx, sxx_diag):
+    """``sx``, ``sxx_diag`` from the rows ``a + rows[:n]`` of ``X`` (row-major, gathered).
+
+    The inner loop runs over the features of one row, so it vectorises without a
+    gather; differences are rounded to the dtype of ``X`` as in the dense path.
+    """
+    T = type(X[0, 0])
+    n_features = X.shape[1]
+    for j in range(n):
+        xi = X[a + rows[j]]
+        r = rT[j]
         for m in range(n_features):
-            c = shift[k, m]
-            xr = XT[m]
-            t1 = T(0.0)
-            t2 = T(0.0)
-            for i in range(nb):
-                v = T(xr[i] - c)
-                w = rT[i] * v
-                t1 += w
-                t2 += w * v
-            sx[k, m] += t1
-            sxx[k, m] += t2
+            v = T(xi[m] - shift[m])
+            w = r * v
+            sx[m] += w
+            sxx_diag[m] += w * v
 
 
 @jit(reductions=True)
-def accumulate_spherical_T(XT, nb, sample_weight, a, resp, shift, rT, nk, sx, sxx):
-    """As :func:`accumulate_full_T` with the trace ``sxx`` (n_components,)."""
-    n_features = XT.shape[0]
+def _diag_stats_into(X, a, XT, nb, r, shift, rT, rows, sx, sxx_diag):
+    """``sx[m] += sum_i r_i d_im``, ``sxx_diag[m] += sum_i r_i d_im^2`` (``d = x - shift``).
+
+    Rows ``a .. a + nb`` of ``X`` are the block (``XT`` its transpose). Uses only
+    the rows with non-zero responsibility when they are at most
+    :data:`SPARSE_FRACTION_DIAG` of the block (read from ``X`` row by row).
+    """
+    n = _rows_with_resp(r, nb, rT, rows)
+    if n <= SPARSE_FRACTION_DIAG * nb:
+        _diag_stats_rows(X, a, rows, n, rT, shift, sx, sxx_diag)
+        return
     T = type(XT[0, 0])
+    _copy_resp(r, nb, rT)
+    for m in range(XT.shape[0]):
+        c = shift[m]
+        xr = XT[m]
+        t1 = T(0.0)
+        t2 = T(0.0)
+        for i in range(nb):
+            v = T(xr[i] - c)
+            w = rT[i] * v
+            t1 += w
+            t2 += w * v
+        sx[m] += t1
+        sxx_diag[m] += t2
+
+
+@jit(reductions=True)
+def accumulate_diag_T(X, a, XT, nb, sample_weight, resp, shift, rT, rows, nk, sx, sxx):
+    """As :func:`accumulate_full_T` with diagonal ``sxx`` (n_components, n_features).
+
+    ``X`` is the whole data and ``a`` the block's first row (the sparse path reads
+    rows of ``X``); ``sample_weight`` is indexed from ``a`` too.
+    """
     for k in range(shift.shape[0]):
-        r = resp[k]
-        t = _weigh(r, nb, sample_weight, a)
+        t = _weigh(resp[k], nb, sample_weight, a)
         if t == 0.0:
             continue
         nk[k] += t
-        _copy_resp(r, nb, rT)
+        _diag_stats_into(X, a, XT, nb, resp[k], shift[k], rT, rows, sx[k], sxx[k])
+
+
+@jit(reductions=True)
+def accumulate_spherical_T(X, a, XT, nb, sample_weight, resp, shift, rT, rows, nk, sx, sxx):
+    """As :func:`accumulate_diag_T` with the trace ``sxx`` (n_components,)."""
+    sxx_diag = np.empty(XT.shape[0])
+    for k in range(shift.shape[0]):
+        t = _weigh(resp[k], nb, sample_weight, a)
+        if t == 0.0:
+            continue
+        nk[k] += t
+        sxx_diag[:] = 0.0
+        _diag_stats_into(X, a, XT, nb, resp[k], shift[k], rT, rows, sx[k], sxx_diag)
         t2 = 0.0
-        for m in range(n_features):
-            c = shift[k, m]
-            xr = XT[m]
-            t1 = T(0.0)
-            t3 = T(0.0)
-            for i in range(nb):
-                v = T(xr[i] - c)
-                w = rT[i] * v
-                t1 += w
-                t3 += w * v
-            sx[k, m] += t1
-            t2 += t3
+        for m in range(XT.shape[0]):
+            t2 += sxx_diag[m]
         sxx[k] += t2
 
 

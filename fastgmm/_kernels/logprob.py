@@ -61,7 +61,7 @@ def log_gaussian_prob_full(X, means, precisions_chol, out):
     sq = np.empty(nbuf)
     lpT = np.empty((n_components, nbuf))
     dT = np.empty((n_features, nbuf))
-    y = np.empty(nbuf)
+    y = np.empty((2, nbuf))
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
@@ -92,7 +92,7 @@ def log_gaussian_prob_tied(X, means, precisions_chol, out):
     sq = np.empty(nbuf)
     lpT = np.empty((n_components, nbuf))
     dT = np.empty((n_features, nbuf))
-    y = np.empty(nbuf)
+    y = np.empty((2, nbuf))
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)

@@ -37,15 +37,27 @@ from ._blocked import (
     const_full,
     const_spherical,
     const_tied,
+    flush_rows_full,
+    flush_rows_tied,
     load_transposed,
     log_prob_diag_T,
+    log_prob_full_pruned_T,
     log_prob_full_T,
     log_prob_spherical_T,
+    log_prob_tied_pruned_T,
     log_prob_tied_T,
+    precision_eig_bounds,
     resp_T,
+    sparse_buffer_rows,
 )
 from ._jit import jit
 from .resp import add_log_weights, normalize_log_resp
+
+#: The fused full/tied passes prune (point, component) pairs (``log_prob_full_pruned_T``)
+#: from this many features on: below it the distance pass that bounds them costs as
+#: much as the triangular products it saves (N, D, K = 1M, 8, 16 and 100k, 2, 4 were
+#: 8-60% slower with pruning; 1M, 16, 8 and 200k, 32, 16 1.5-2x faster; report.py).
+PRUNE_MIN_FEATURES = 12
 
 #: Rows per block of the streamed prediction drivers (the fused fit uses block_rows_for).
 BLOCK_ROWS = 256
@@ -232,11 +244,19 @@ def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     nbuf = min(block, n_samples)
     const = np.empty(n_components)
     const_full(precisions_chol, np.log(weights), const)
+    cap = sparse_buffer_rows(n_components, n_features, nbuf)
+    gd = np.empty((n_components, n_features, cap), X.dtype)
+    grd = np.empty((n_components, n_features, cap), X.dtype)
+    fill = np.zeros(n_components, dtype=np.int64)
+    eig = np.empty((n_components, 2))
+    work = np.empty((2, n_features, n_features))
+    for k in range(n_components):
+        precision_eig_bounds(precisions_chol[k], work, eig[k])
     factor = precisions_chol.astype(X.dtype)
     XT = np.empty((n_features, nbuf), X.dtype)
     dT = np.empty((n_features, nbuf), X.dtype)
     rdT = np.empty((n_features, nbuf), X.dtype)
-    y = np.empty(nbuf, X.dtype)
+    y = np.empty((2, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
     lpT = np.empty((n_components, nbuf))
     norm = np.empty(nbuf)
@@ -246,9 +266,15 @@ def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_full_T(XT, nb, means, factor, const, lpT, dT, y, sq)
+        if n_features >= PRUNE_MIN_FEATURES:
+            log_prob_full_pruned_T(XT, nb, means, factor, const, eig, lpT, dT, y, sq, s, bits[0])
+        else:
+            log_prob_full_T(XT, nb, means, factor, const, lpT, dT, y, sq)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_full_T(XT, nb, sample_weight, a, lpT, means, y, dT, rdT, nk, sx, sxx)
+        accumulate_full_T(
+            XT, nb, sample_weight, a, lpT, means, y[0], dT, rdT, bits[0], gd, grd, fill, nk, sx, sxx
+        )
+    flush_rows_full(gd, grd, fill, sxx)
     return total
 
 
@@ -261,11 +287,20 @@ def suffstats_tied(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     nbuf = min(block, n_samples)
     const = np.empty(n_components)
     const_tied(precisions_chol, np.log(weights), const)
+    cap = sparse_buffer_rows(n_components, n_features, nbuf)
+    gd = np.empty((n_components, n_features, cap), X.dtype)
+    grd = np.empty((n_components, n_features, cap), X.dtype)
+    fill = np.zeros(n_components, dtype=np.int64)
+    eig = np.empty((n_components, 2))
+    work = np.empty((2, n_features, n_features))
+    precision_eig_bounds(precisions_chol, work, eig[0])
+    for k in range(1, n_components):
+        eig[k] = eig[0]
     factor = precisions_chol.astype(X.dtype)
     XT = np.empty((n_features, nbuf), X.dtype)
     dT = np.empty((n_features, nbuf), X.dtype)
     rdT = np.empty((n_features, nbuf), X.dtype)
-    y = np.empty(nbuf, X.dtype)
+    y = np.empty((2, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
     lpT = np.empty((n_components, nbuf))
     norm = np.empty(nbuf)
@@ -275,9 +310,15 @@ def suffstats_tied(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_tied_T(XT, nb, means, factor, const, lpT, dT, y, sq)
+        if n_features >= PRUNE_MIN_FEATURES:
+            log_prob_tied_pruned_T(XT, nb, means, factor, const, eig, lpT, dT, y, sq, s, bits[0])
+        else:
+            log_prob_tied_T(XT, nb, means, factor, const, lpT, dT, y, sq)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_tied_T(XT, nb, sample_weight, a, lpT, means, y, dT, rdT, nk, sx, sxx)
+        accumulate_tied_T(
+            XT, nb, sample_weight, a, lpT, means, y[0], dT, rdT, bits[0], gd, grd, fill, nk, sx, sxx
+        )
+    flush_rows_tied(gd, grd, fill, sxx)
     return total
 
 
@@ -303,7 +344,7 @@ def suffstats_diag(X, sample_weight, weights, means, precisions_chol, hard, nk, 
         load_transposed(X, a, nb, XT)
         log_prob_diag_T(XT, nb, means, factor, const, lpT, sq)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_diag_T(XT, nb, sample_weight, a, lpT, means, sq, nk, sx, sxx)
+        accumulate_diag_T(X, a, XT, nb, sample_weight, lpT, means, sq, bits[0], nk, sx, sxx)
     return total
 
 
@@ -328,7 +369,7 @@ def suffstats_spherical(X, sample_weight, weights, means, precisions_chol, hard,
         load_transposed(X, a, nb, XT)
         log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT, sq)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_spherical_T(XT, nb, sample_weight, a, lpT, means, sq, nk, sx, sxx)
+        accumulate_spherical_T(X, a, XT, nb, sample_weight, lpT, means, sq, bits[0], nk, sx, sxx)
     return total
 
 

@@ -1,0 +1,232 @@
+"""The fused fit's shortcuts for separated clusters change no result.
+
+``fastgmm/_kernels/_blocked.py`` skips work that cannot change the answer:
+
+* pruning: (point, component) pairs whose log-probability is bounded more than
+  100 nats below the point's best get ``-inf`` instead of a triangular product
+  (their responsibility is flushed to exactly 0 either way);
+* sparse statistics: a component's rows with zero responsibility are skipped, and
+  the few kept rows are buffered across blocks before their outer products.
+
+Both only engage on well-separated data with enough features, which the core
+tests (3-5 features) do not exercise; these tests do, against the exact kernels,
+the NumPy twin and across thread counts.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+
+from fastgmm import _kernels as K
+from fastgmm import _reference as R
+from fastgmm._covariance import sxx_shape
+from fastgmm._kernels import _blocked as B
+from fastgmm._kernels.suffstats import PRUNE_MIN_FEATURES
+
+COV_TYPES = ["full", "tied", "diag", "spherical"]
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261122)
+
+
+def _blobs(rng, n, d, k, spread, dtype=np.float64):
+    centers = rng.normal(scale=spread, size=(k, d))
+    X = centers[rng.integers(k, size=n)] + rng.normal(size=(n, d))
+    return np.ascontiguousarray(X, dtype=dtype), centers
+
+
+def _precisions_chol(rng, cov, k, d, scale=1.0):
+    """Random well-conditioned factors in the kernels' shapes."""
+    if cov == "full":
+        U = np.triu(rng.normal(scale=0.1, size=(k, d, d)), 1)
+        U += np.eye(d) * rng.uniform(0.7, 1.3, size=(k, 1, d))
+        return np.ascontiguousarray(U * scale)
+    if cov == "tied":
+        return np.triu(rng.normal(scale=0.1, size=(d, d)), 1) + np.eye(d) * scale
+    if cov == "diag":
+        return rng.uniform(0.7, 1.3, size=(k, d)) * scale
+    return rng.uniform(0.7, 1.3, size=k) * scale
+
+
+def _with_threads(n, fn):
+    old = numba.get_num_threads()
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    try:
+        return fn()
+    finally:
+        numba.set_num_threads(old)
+
+
+# --------------------------------------------------------------------------- bounds
+@pytest.mark.parametrize("condition", [1.0, 1e2, 1e6])
+@pytest.mark.parametrize("d", [1, 2, 7, 16])
+def test_precision_eig_bounds_bracket_the_eigenvalues(rng, d, condition):
+    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    eigs = np.geomspace(1.0, condition, d) if d > 1 else np.array([condition])
+    P = (Q * eigs) @ Q.T
+    U = np.linalg.cholesky(P[::-1, ::-1])[::-1, ::-1]  # upper, P = U U^T
+    np.testing.assert_allclose(U @ U.T, P, rtol=1e-8, atol=1e-8 * condition)
+    out = np.empty(2)
+    B.precision_eig_bounds(np.ascontiguousarray(U), np.empty((2, d, d)), out)
+    true = np.linalg.eigvalsh(U @ U.T)
+    assert 0.0 < out[0] <= true[0]
+    assert out[1] >= true[-1]
+    # Useful, not just valid: within a factor sqrt(d) of the truth for these.
+    assert out[0] >= true[0] / (np.sqrt(d) * 1.01)
+    assert out[1] <= true[-1] * np.sqrt(d) * 1.01
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 0.0])
+def test_precision_eig_bounds_disable_pruning_on_a_degenerate_factor(bad):
+    U = np.eye(4)
+    U[2, 2] = bad
+    out = np.empty(2)
+    B.precision_eig_bounds(U, np.empty((2, 4, 4)), out)
+    assert out[0] == 0.0 and out[1] == np.inf  # nothing is ever pruned
+
+
+# --------------------------------------------------------------------------- pruning
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cov", ["full", "tied"])
+def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
+    d, k = 16, 8
+    assert d >= PRUNE_MIN_FEATURES
+    X, centers = _blobs(rng, 300, d, k, spread=8.0, dtype=dtype)
+    nb = X.shape[0]
+    XT = np.ascontiguousarray(X.T)
+    means = centers + 0.2 * rng.normal(size=centers.shape)
+    chol = _precisions_chol(rng, cov, k, d)
+    weights = rng.uniform(0.5, 1.0, size=k)
+    weights[3] = 0.0  # a zero-weight component: log weight -inf
+    log_w = np.log(weights / weights.sum(), where=weights > 0, out=np.full(k, -np.inf))
+    const = np.empty(k)
+    eig = np.empty((k, 2))
+    work = np.empty((2, d, d))
+    if cov == "full":
+        B.const_full(chol, log_w, const)
+        for j in range(k):
+            B.precision_eig_bounds(chol[j], work, eig[j])
+    else:
+        B.const_tied(chol, log_w, const)
+        B.precision_eig_bounds(chol, work, eig[0])
+        eig[1:] = eig[0]
+    fac = chol.astype(dtype)
+    exact, pruned = np.empty((k, nb)), np.empty((k, nb))
+    dT, y, sq = np.empty((d, nb), dtype), np.empty((2, nb), dtype), np.empty(nb, dtype)
+    best, rows = np.empty(nb), np.empty(nb, np.int64)
+    getattr(B, f"log_prob_{cov}_T")(XT, nb, means, fac, const, exact, dT, y, sq)
+    getattr(B, f"log_prob_{cov}_pruned_T")(
+        XT, nb, means, fac, const, eig, pruned, dT, y, sq, best, rows
+    )
+    cut = pruned == -np.inf
+    gap = exact - exact.max(axis=0)
+    # Work was skipped on most pairs, and only on pairs whose responsibility is flushed.
+    assert cut.mean() > 0.5
+    assert np.all(gap[cut & np.isfinite(exact)] < B.FLUSH_BELOW)
+    np.testing.assert_allclose(pruned[~cut], exact[~cut], rtol=1e-12)
+    # Hence identical log p(x) and responsibilities.
+    outs = []
+    for lp in (exact, pruned):
+        lpT = lp.copy()
+        norm, s, bits = np.empty(nb), np.empty(nb), np.empty((2, nb), np.int64)
+        total = B.resp_T(lpT, nb, np.empty(0), 0, False, norm, s, bits)
+        outs.append((total, norm, lpT))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-14)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-14)
+    np.testing.assert_array_equal(outs[0][2] == 0.0, outs[1][2] == 0.0)
+    np.testing.assert_allclose(outs[0][2], outs[1][2], rtol=1e-12, atol=0)
+
+
+# --------------------------------------------------------------------------- fused pass
+@pytest.mark.parametrize("spread", [4.0, 0.5], ids=["separated", "overlapping"])
+@pytest.mark.parametrize("hard", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cov", COV_TYPES)
+def test_fused_pass_matches_twin_and_is_thread_invariant(rng, cov, dtype, hard, spread):
+    n, d, k = 9000, 16, 8  # several chunks, many blocks per chunk, buffers refilled
+    X, centers = _blobs(rng, n, d, k, spread, dtype)
+    means = centers + 0.1 * rng.normal(size=centers.shape)
+    chol = _precisions_chol(rng, cov, k, d)
+    weights = rng.uniform(0.5, 1.0, size=k)
+    weights[2] = 0.0
+    weights /= weights.sum()
+    sw = rng.uniform(0.0, 2.0, size=n)
+    sw[::7] = 0.0
+
+    def run(fn):
+        nk, sx, sxx = np.zeros(k), np.zeros((k, d)), np.zeros(sxx_shape(cov, k, d))
+        ll = fn(X, sw, weights, means, chol, hard, nk, sx, sxx)
+        if cov in ("full", "tied"):
+            sxx = np.triu(sxx)
+        return np.array([ll]), nk, sx, sxx
+
+    kernel = getattr(K, f"suffstats_{cov}_parallel")
+    one = _with_threads(1, lambda: run(kernel))
+    two = _with_threads(2, lambda: run(kernel))
+    serial = run(getattr(K, f"suffstats_{cov}"))
+    twin = run(getattr(R, f"suffstats_{cov}_parallel"))
+    tol = 1e-10 if dtype is np.float64 else 1e-6
+    for a, b, s, r in zip(one, two, serial, twin, strict=True):
+        np.testing.assert_array_equal(a, b)  # bitwise across thread counts
+        np.testing.assert_allclose(s, r, rtol=tol, atol=tol * np.max(np.abs(r)))
+        np.testing.assert_allclose(a, r, rtol=tol, atol=tol * np.max(np.abs(r)))
+
+
+def test_separated_blocks_take_the_sparse_paths(rng):
+    """The fixture above really reaches the shortcuts it is meant to check."""
+    d, k = 16, 8
+    X, centers = _blobs(rng, 512, d, k, 4.0)
+    nb = B.block_rows_for(d)
+    XT = np.ascontiguousarray(X[:nb].T)
+    lpT = np.empty((k, nb))
+    eig = np.empty((k, 2))
+    chol = np.ascontiguousarray(np.repeat(np.eye(d)[None], k, 0))
+    for j in range(k):
+        B.precision_eig_bounds(chol[j], np.empty((2, d, d)), eig[j])
+    const = np.empty(k)
+    B.const_full(chol, np.full(k, -np.log(k)), const)
+    dT, y, sq = np.empty((d, nb)), np.empty((2, nb)), np.empty(nb)
+    best, rows = np.empty(nb), np.empty(nb, np.int64)
+    B.log_prob_full_pruned_T(XT, nb, centers, chol, const, eig, lpT, dT, y, sq, best, rows)
+    kept = np.isfinite(lpT).mean()
+    assert kept < 0.3  # most pairs pruned
+    bits = np.empty((2, nb), np.int64)
+    B.resp_T(lpT, nb, np.empty(0), 0, False, np.empty(nb), np.empty(nb), bits)
+    assert np.all((lpT > 0).mean(axis=1) <= B.SPARSE_FRACTION)  # sparse statistics per component
+
+
+@pytest.mark.parametrize("cap", [16, 40, 256])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_buffered_statistics_equal_dense_ones(rng, cap, dtype):
+    """Rows buffered across blocks (flushed when full, or alone when a block's kept rows
+    exceed the buffer) give the dense statistics."""
+    d, nb, n_blocks = 16, 256, 6
+    shift = rng.normal(size=d)
+    sx_dense, sxx_dense = np.zeros(d), np.zeros((d, d))
+    sx, sxx = np.zeros(d), np.zeros((d, d))
+    rT, dT, rdT = np.empty(nb, dtype), np.empty((d, nb), dtype), np.empty((d, nb), dtype)
+    rows = np.empty(nb, np.int64)
+    gd, grd = np.empty((1, d, cap), dtype), np.empty((1, d, cap), dtype)
+    fill = np.zeros(1, np.int64)
+    taken = []
+    for b in range(n_blocks):
+        XT = rng.normal(size=(d, nb)).astype(dtype)
+        frac = [0.05, 0.2, 0.45, 0.1, 0.9, 0.3][b]
+        r = np.where(rng.random(nb) < frac, rng.random(nb), 0.0)
+        B._centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx_dense)
+        B._upper_outer(rdT, dT, nb, sxx_dense)
+        B._full_stats_into(XT, nb, r, shift, rT, dT, rdT, rows, gd, grd, fill, 0, sx, sxx)
+        taken.append(int(fill[0]))
+    B.flush_rows_full(gd, grd, fill, sxx[np.newaxis])
+    assert fill[0] == 0
+    if cap >= 40:
+        assert max(taken) > 0  # rows were buffered (cap 16: every block's rows exceed it)
+    tol = 1e-12 if dtype is np.float64 else 1e-5
+    np.testing.assert_allclose(sx, sx_dense, rtol=tol, atol=tol * np.abs(sx_dense).max())
+    np.testing.assert_allclose(
+        np.triu(sxx), np.triu(sxx_dense), rtol=tol, atol=tol * np.abs(sxx_dense).max()
+    )
