@@ -230,3 +230,18 @@ def test_buffered_statistics_equal_dense_ones(rng, cap, dtype):
     np.testing.assert_allclose(
         np.triu(sxx), np.triu(sxx_dense), rtol=tol, atol=tol * np.abs(sxx_dense).max()
     )
+
+
+@pytest.mark.parametrize("cov", COV_TYPES)
+@pytest.mark.parametrize("shape", [(0, 0), (0, 16)])
+def test_fused_pass_on_no_rows(rng, cov, shape):
+    """Dask infers metadata by calling the kernel on a (0, 0) block; nothing may be
+    written out of bounds (scratch sized from the parameters, not from X)."""
+    k, d = 3, 16
+    chol = _precisions_chol(rng, cov, k, d)
+    nk, sx, sxx = np.zeros(k), np.zeros((k, d)), np.zeros(sxx_shape(cov, k, d))
+    X = np.empty(shape)
+    ll = getattr(K, f"suffstats_{cov}")(
+        X, np.empty(0), np.full(k, 1 / k), rng.normal(size=(k, d)), chol, False, nk, sx, sxx
+    )
+    assert ll == 0.0 and not nk.any()

@@ -528,6 +528,37 @@ def _argmax_T(lpT, nb, labels):
 
 
 @jit(reductions=True)
+def _exp_shifted(row, nb, norm, e, rows, bits):
+    """``row[i] = exp(row[i] - norm[i])``, 0 below :data:`FLUSH_BELOW` (:func:`exp_flush`).
+
+    When at most half of the row survives the flush (separated clusters: most
+    pairs are far below the point's best component, or pruned to ``-inf``), only
+    the survivors are gathered into ``e`` and exponentiated; the rest are 0, as
+    :func:`exp_flush` would make them. ``exp`` is element-wise and compiled without
+    fastmath, so both ways give the same bits. ``e`` (float64) and ``rows``
+    (integer) are (block,) scratch.
+    """
+    kept = 0
+    for i in range(nb):
+        kept += 1 if row[i] - norm[i] >= FLUSH_BELOW else 0
+    if 2 * kept > nb:
+        for i in range(nb):
+            row[i] = row[i] - norm[i]
+        exp_flush(row, nb, bits)
+        return
+    n = 0
+    for i in range(nb):  # branch-free compaction
+        v = row[i] - norm[i]
+        e[n] = v
+        rows[n] = i
+        n += 1 if v >= FLUSH_BELOW else 0
+        row[i] = 0.0
+    exp_flush(e, n, bits)
+    for j in range(n):
+        row[rows[j]] = e[j]
+
+
+@jit(reductions=True)
 def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
     """Weighted log-probabilities ``lpT`` (n_components, block) to responsibilities in place.
 
@@ -547,11 +578,10 @@ def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
         _argmax_T(lpT, nb, bits[0])
         labels = bits[0].copy()
     _row_max(lpT, nb, norm)
+    e = np.empty(nb)
+    rows = np.empty(nb, dtype=np.int64)
     for k in range(n_components):
-        row = lpT[k]
-        for i in range(nb):
-            row[i] = row[i] - norm[i]
-        exp_flush(row, nb, bits)
+        _exp_shifted(lpT[k], nb, norm, e, rows, bits)
     for i in range(nb):
         s[i] = 0.0
     for k in range(n_components):

@@ -249,7 +249,8 @@ def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     grd = np.empty((n_components, n_features, cap), X.dtype)
     fill = np.zeros(n_components, dtype=np.int64)
     eig = np.empty((n_components, 2))
-    work = np.empty((2, n_features, n_features))
+    d = precisions_chol.shape[1]  # not X's: Dask's metadata calls pass a (0, 0) X
+    work = np.empty((2, d, d))
     for k in range(n_components):
         precision_eig_bounds(precisions_chol[k], work, eig[k])
     factor = precisions_chol.astype(X.dtype)
@@ -292,7 +293,8 @@ def suffstats_tied(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     grd = np.empty((n_components, n_features, cap), X.dtype)
     fill = np.zeros(n_components, dtype=np.int64)
     eig = np.empty((n_components, 2))
-    work = np.empty((2, n_features, n_features))
+    d = precisions_chol.shape[0]  # not X's: Dask's metadata calls pass a (0, 0) X
+    work = np.empty((2, d, d))
     precision_eig_bounds(precisions_chol, work, eig[0])
     for k in range(1, n_components):
         eig[k] = eig[0]
