@@ -720,6 +720,17 @@ def _upper_outer(rdT, dT, nb, sxx):
 
 
 @jit(reductions=True)
+def _count_resp(r, nb, itemsize):
+    """How many of ``r[:nb]`` :func:`_rows_with_resp` keeps (vectorised count, no stores)."""
+    tiny = FLUSH_RESP_32 if itemsize == 4 else 0.0
+    n = 0
+    for i in range(nb):
+        v = r[i]
+        n += 1 if (v > 0.0) & (v >= tiny) else 0
+    return n
+
+
+@jit(reductions=True)
 def _rows_with_resp(r, nb, rT, rows):
     """Rows ``i < nb`` whose responsibility is kept, into ``rows[:n]``; return ``n``.
 
@@ -800,11 +811,11 @@ def _full_stats_into(XT, nb, r, shift, rT, dT, rdT, rows, gd, grd, fill, k, sx, 
     are added to ``sxx`` only when they are full (:func:`flush_rows`): the dot
     products then run over a whole buffer instead of a few rows per block.
     """
-    n = _rows_with_resp(r, nb, rT, rows)
-    if n > SPARSE_FRACTION * nb:
+    if _count_resp(r, nb, rT.itemsize) > SPARSE_FRACTION * nb:  # dense: skip the compaction
         _centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx)
         _upper_outer(rdT, dT, nb, sxx)
         return
+    n = _rows_with_resp(r, nb, rT, rows)
     cap = gd.shape[2]
     if n > cap:  # a buffer narrower than the block: this block's rows on their own
         _append_rows(XT, rows, n, shift, rT, dT, rdT, 0, sx)
@@ -899,8 +910,8 @@ def _diag_stats_into(X, a, XT, nb, r, shift, rT, rows, sx, sxx_diag):
     the rows with non-zero responsibility when they are at most
     :data:`SPARSE_FRACTION_DIAG` of the block (read from ``X`` row by row).
     """
-    n = _rows_with_resp(r, nb, rT, rows)
-    if n <= SPARSE_FRACTION_DIAG * nb:
+    if _count_resp(r, nb, rT.itemsize) <= SPARSE_FRACTION_DIAG * nb:
+        n = _rows_with_resp(r, nb, rT, rows)
         _diag_stats_rows(X, a, rows, n, rT, shift, sx, sxx_diag)
         return
     T = type(XT[0, 0])
