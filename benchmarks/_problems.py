@@ -27,10 +27,18 @@ ROWS_SMOKE = [(2_000, 3, 3), (1_000, 2, 2)]
 ROWS = ROWS_FULL if FULL else ROWS_SMOKE
 
 
-def make_problem(n_samples, n_features, n_components, dtype=np.float64, seed=0):
-    """Blobs plus shared initial parameters ``(X, weights, means, precisions)``."""
+#: Scale of the blob centres (unit-variance blobs); ``FASTGMM_BENCH_SPREAD`` or
+#: ``report.py --spread`` change it. 4 separates the clusters by about 16 standard
+#: deviations at D = 8 (most responsibilities exactly 0: the fused pass skips work);
+#: 1 or less makes them overlap (every responsibility counts).
+SPREAD = float(os.environ.get("FASTGMM_BENCH_SPREAD", "4.0"))
+
+
+def make_problem(n_samples, n_features, n_components, dtype=np.float64, seed=0, spread=None):
+    """Blobs plus shared initial parameters ``(X, weights, means)``."""
     rng = np.random.default_rng(seed)
-    centers = rng.normal(scale=4.0, size=(n_components, n_features))
+    scale = SPREAD if spread is None else spread
+    centers = rng.normal(scale=scale, size=(n_components, n_features))
     X = centers[rng.integers(n_components, size=n_samples)] + rng.normal(
         size=(n_samples, n_features)
     )

@@ -111,12 +111,21 @@ def first_fit(cache_dir):
     return t_import, t_fit
 
 
+def _cell(value, fmt, suffix=""):
+    """A table cell: the number, or a dash when it was not measured (NaN)."""
+    return "–" if value != value else f"{value:{fmt}}{suffix}"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small rows (smoke run)")
     parser.add_argument("--only-fastgmm", action="store_true", help="skip the baselines")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--covs", default="full,diag")
+    parser.add_argument(
+        "--spread", type=float, default=None, help="blob centre scale (default 4: separated)"
+    )
+    parser.add_argument("--rows", default=None, help="e.g. 1000000x16x8,200000x32x16")
     parser.add_argument("--baseline-iters", type=int, default=2, help="m for twin/sklearn")
     parser.add_argument("--baseline-repeats", type=int, default=2)
     parser.add_argument(
@@ -124,6 +133,8 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     rows = [(20_000, 8, 16), (10_000, 2, 4)] if args.quick else ROWS_FULL
+    if args.rows:
+        rows = [tuple(int(v) for v in r.split("x")) for r in args.rows.split(",")]
     covs = args.covs.split(",")
     import numba
     import sklearn
@@ -136,14 +147,14 @@ def main(argv=None):
     print()
     print(
         "| N, D, K | cov | dtype | fastgmm 1 thr | fastgmm 2 thr | NumPy twin | scikit-learn "
-        "| daal4py (2 thr) | sklearn / fastgmm | daal4py / fastgmm | GFLOP/s (floor) |"
+        "| daal4py (2 thr) | sklearn / fastgmm | daal4py / fastgmm | floor GFLOP/s |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     f32 = {}
     for row in rows:
         for cov in covs:
             for dtype in (np.float64, np.float32):
-                X, w, m = make_problem(*row, dtype)
+                X, w, m = make_problem(*row, dtype, spread=args.spread)
                 t = {}
                 for th in (1, 2):
                     with numba_threads(th):
@@ -164,11 +175,20 @@ def main(argv=None):
                 best = min(t["fast1"], t["fast2"])
                 gflops = flop_floor(*row) / (best * 1e-3) / 1e9 if cov == "full" else float("nan")
                 f32.setdefault((row, cov), {})[np.dtype(dtype).name] = (best, lb["fastgmm"])
+                cells = [
+                    _cell(t["fast1"], ".1f"),
+                    _cell(t["fast2"], ".1f"),
+                    _cell(t["reference"], ".1f"),
+                    _cell(t["sklearn"], ".1f"),
+                    _cell(t["daal4py"], ".1f"),
+                    _cell(t["sklearn"] / best, ".1f", "x"),
+                    _cell(t["daal4py"] / best, ".2f", "x"),
+                    _cell(gflops, ".1f"),
+                ]
                 print(
-                    f"| {row[0]:,}, {row[1]}, {row[2]} | {cov} | {np.dtype(dtype).name} "
-                    f"| {t['fast1']:.1f} | {t['fast2']:.1f} | {t['reference']:.1f} "
-                    f"| {t['sklearn']:.1f} | {t['daal4py']:.1f} | {t['sklearn'] / best:.1f}x "
-                    f"| {t['daal4py'] / best:.2f}x | {gflops:.1f} |",
+                    f"| {row[0]:,}, {row[1]}, {row[2]} | {cov} | {np.dtype(dtype).name} | "
+                    + " | ".join(cells)
+                    + " |",
                     flush=True,
                 )
     print()
