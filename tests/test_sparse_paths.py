@@ -119,9 +119,8 @@ def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
     dT, y, sq = np.empty((d, nb), dtype), np.empty((2, nb), dtype), np.empty(nb, dtype)
     best, rows = np.empty(nb), np.empty(nb, np.int64)
     getattr(B, f"log_prob_{cov}_T")(XT, nb, means, fac, const, exact, dT, y, sq)
-    getattr(B, f"log_prob_{cov}_pruned_T")(
-        XT, nb, means, fac, const, eig, pruned, dT, y, sq, best, rows
-    )
+    factors = fac if cov == "full" else np.ascontiguousarray(np.repeat(fac[None], k, 0))
+    B.log_prob_full_pruned_T(XT, nb, means, factors, const, eig, pruned, dT, y, sq, best, rows)
     cut = pruned == -np.inf
     gap = exact - exact.max(axis=0)
     # Work was skipped on most pairs, and only on pairs whose responsibility is flushed.

@@ -477,6 +477,8 @@ def _distances_T(XT, nb, means, ones, lpT, sq):
 def log_prob_full_pruned_T(XT, nb, means, precisions_chol, const, eig, lpT, dT, y, sq, best, rows):
     """As :func:`log_prob_full_T`, with ``-inf`` for pairs whose responsibility is certainly 0.
 
+    Tied covariances use it with the shared factor repeated per component.
+
     Squared Euclidean distances and the eigenvalue bounds ``eig`` (n_components, 2)
     of :func:`precision_eig_bounds` bracket every log-probability:
     ``const - eig[k, 1] / 2 * dist <= log p <= const - eig[k, 0] / 2 * dist``.
@@ -504,21 +506,6 @@ def log_prob_full_pruned_T(XT, nb, means, precisions_chol, const, eig, lpT, dT, 
         h_lo = 0.5 * eig[k, 0]
         computed += _log_prob_pruned_one(
             XT, nb, means[k], precisions_chol[k], const[k], h_lo, best, lpT[k], dT, y, sq, rows
-        )
-    return computed
-
-
-@jit(reductions=True)
-def log_prob_tied_pruned_T(XT, nb, means, precisions_chol, const, eig, lpT, dT, y, sq, best, rows):
-    """As :func:`log_prob_full_pruned_T` with one shared factor (``eig`` still per component)."""
-    ones = np.ones(XT.shape[0], dtype=sq.dtype)
-    _distances_T(XT, nb, means, ones, lpT, sq)
-    _bound_best(lpT, nb, const, eig, best)
-    computed = 0
-    for k in range(means.shape[0]):
-        h_lo = 0.5 * eig[k, 0]
-        computed += _log_prob_pruned_one(
-            XT, nb, means[k], precisions_chol, const[k], h_lo, best, lpT[k], dT, y, sq, rows
         )
     return computed
 

@@ -46,7 +46,6 @@ from ._blocked import (
     log_prob_full_pruned_T,
     log_prob_full_T,
     log_prob_spherical_T,
-    log_prob_tied_pruned_T,
     log_prob_tied_T,
     precision_eig_bounds,
     resp_T,
@@ -348,6 +347,10 @@ def _suffstats_tied_with(X, sample_weight, weights, means, precisions_chol, hard
     grd = np.empty((n_components, n_features, cap), X.dtype)
     fill = np.zeros(n_components, dtype=np.int64)
     factor = precisions_chol.astype(X.dtype)
+    d = precisions_chol.shape[0]  # not X's: Dask's metadata calls pass a (0, 0) X
+    factors = np.empty((n_components, d, d), X.dtype)  # the pruned pass takes one per component
+    for k in range(n_components):
+        factors[k] = factor
     XT = np.empty((n_features, nbuf), X.dtype)
     dT = np.empty((n_features, nbuf), X.dtype)
     rdT = np.empty((n_features, nbuf), X.dtype)
@@ -363,8 +366,8 @@ def _suffstats_tied_with(X, sample_weight, weights, means, precisions_chol, hard
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
         if wait == 0:
-            computed = log_prob_tied_pruned_T(
-                XT, nb, means, factor, const, eig, lpT, dT, y, sq, s, bits[0]
+            computed = log_prob_full_pruned_T(
+                XT, nb, means, factors, const, eig, lpT, dT, y, sq, s, bits[0]
             )
             if computed >= PRUNE_PAYS_BELOW * nb * n_components:
                 wait = PRUNE_RETRY_BLOCKS
