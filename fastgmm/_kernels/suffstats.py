@@ -46,7 +46,6 @@ from ._blocked import (
     log_prob_full_pruned_T,
     log_prob_full_T,
     log_prob_spherical_T,
-    log_prob_tied_T,
     precision_eig_bounds,
     resp_T,
     sparse_buffer_rows,
@@ -257,6 +256,24 @@ def eig_bounds_tied(precisions_chol, n_components, n_features):
 
 
 @jit
+def _log_prob_block(XT, nb, means, factors, const, eig, lpT, dT, y, sq, best, rows, wait):
+    """One block's log-densities for the fused full/tied pass; return the new ``wait``.
+
+    Pruned (:func:`~fastgmm._kernels._blocked.log_prob_full_pruned_T`) when ``wait``
+    is 0; when that spared too few triangular products, the next
+    :data:`PRUNE_RETRY_BLOCKS` blocks are computed in full. ``factors`` holds one
+    factor per component (tied: the shared one repeated).
+    """
+    if wait > 0:
+        log_prob_full_T(XT, nb, means, factors, const, lpT, dT, y, sq)
+        return wait - 1
+    computed = log_prob_full_pruned_T(
+        XT, nb, means, factors, const, eig, lpT, dT, y, sq, best, rows
+    )
+    return PRUNE_RETRY_BLOCKS if computed >= PRUNE_PAYS_BELOW * nb * means.shape[0] else 0
+
+
+@jit
 def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
     """Fused E-step and statistics over all rows of ``X`` (serial), full covariances.
 
@@ -307,15 +324,7 @@ def _suffstats_full_with(X, sample_weight, weights, means, precisions_chol, hard
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        if wait == 0:
-            computed = log_prob_full_pruned_T(
-                XT, nb, means, factor, const, eig, lpT, dT, y, sq, s, bits[0]
-            )
-            if computed >= PRUNE_PAYS_BELOW * nb * n_components:
-                wait = PRUNE_RETRY_BLOCKS
-        else:
-            log_prob_full_T(XT, nb, means, factor, const, lpT, dT, y, sq)
-            wait -= 1
+        wait = _log_prob_block(XT, nb, means, factor, const, eig, lpT, dT, y, sq, s, bits[0], wait)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
         accumulate_full_T(
             XT, nb, sample_weight, a, lpT, means, y[0], dT, rdT, bits[0], gd, grd, fill, nk, sx, sxx
@@ -365,15 +374,7 @@ def _suffstats_tied_with(X, sample_weight, weights, means, precisions_chol, hard
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        if wait == 0:
-            computed = log_prob_full_pruned_T(
-                XT, nb, means, factors, const, eig, lpT, dT, y, sq, s, bits[0]
-            )
-            if computed >= PRUNE_PAYS_BELOW * nb * n_components:
-                wait = PRUNE_RETRY_BLOCKS
-        else:
-            log_prob_tied_T(XT, nb, means, factor, const, lpT, dT, y, sq)
-            wait -= 1
+        wait = _log_prob_block(XT, nb, means, factors, const, eig, lpT, dT, y, sq, s, bits[0], wait)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
         accumulate_tied_T(
             XT, nb, sample_weight, a, lpT, means, y[0], dT, rdT, bits[0], gd, grd, fill, nk, sx, sxx
