@@ -19,7 +19,13 @@ always formed in float64 from the float64 means and then rounded to the dtype of
   about 30 ns here, so it dominated the old kernels);
 * statistics ``sum_i r_i d_i d_i^T`` as dot products over the block, vectorised
   through ``jit(reductions=True)`` (``reassoc``: the order of a block's sum is
-  fixed at compile time, so results are deterministic and thread-independent).
+  fixed at compile time, so results are deterministic and thread-independent);
+* work that cannot change the answer is skipped (separated clusters): pairs whose
+  responsibility is certainly flushed to 0 are pruned before their triangular
+  product (:func:`log_prob_full_pruned_T`), only rows with a non-zero
+  responsibility enter a component's statistics (gathered and buffered across
+  blocks), and only surviving entries are exponentiated (:func:`_exp_shifted`).
+  tests/test_sparse_paths.py holds these to the exact kernels and the twin.
 
 Scratch arrays are allocated once per chunk by the callers in
 :mod:`fastgmm._kernels.suffstats` and :mod:`fastgmm._kernels.estep`.
