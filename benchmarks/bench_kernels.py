@@ -152,6 +152,52 @@ def test_tri_sq(benchmark, n_features, dtype, kernel):
     np.testing.assert_allclose(sq, ref, rtol=1e-4 if dtype == np.float32 else 1e-10)
 
 
+@jit(reductions=True)
+def _upper_outer_1x4(rdT, dT, nb, sxx):
+    """The previous ``_upper_outer``: one row against four columns per pass (the baseline)."""
+    n_features = dT.shape[0]
+    for a in range(n_features):
+        ra = rdT[a]
+        b = a
+        while b + 4 <= n_features:
+            d0, d1, d2, d3 = dT[b], dT[b + 1], dT[b + 2], dT[b + 3]
+            t0 = t1 = t2 = t3 = 0.0
+            for i in range(nb):
+                r = ra[i]
+                t0 += r * d0[i]
+                t1 += r * d1[i]
+                t2 += r * d2[i]
+                t3 += r * d3[i]
+            sxx[a, b] += t0
+            sxx[a, b + 1] += t1
+            sxx[a, b + 2] += t2
+            sxx[a, b + 3] += t3
+            b += 4
+        while b < n_features:
+            t = 0.0
+            for i in range(nb):
+                t += ra[i] * dT[b, i]
+            sxx[a, b] += t
+            b += 1
+
+
+@pytest.mark.parametrize("kernel", ["tiles_4x4", "rows_1x4"])
+@pytest.mark.parametrize("n_features", BLOCK_FEATURES + [5])
+def test_upper_outer(benchmark, n_features, kernel):
+    """The D x D statistics of one 256-row block (float64, one thread)."""
+    nb = 256
+    rng = np.random.default_rng(3)
+    dT, rdT = rng.normal(size=(n_features, nb)), rng.normal(size=(n_features, nb))
+    sxx = np.zeros((n_features, n_features))
+    fn = B._upper_outer if kernel == "tiles_4x4" else _upper_outer_1x4
+    with numba_threads(1):
+        fn(rdT, dT, nb, sxx)
+        np.testing.assert_allclose(np.triu(sxx), np.triu(rdT @ dT.T), rtol=1e-10, atol=1e-10)
+        assert not np.tril(sxx, -1).any()  # upper triangle only
+        benchmark(fn, rdT, dT, nb, sxx)
+    benchmark.group = f"upper_outer D={n_features}"
+
+
 @pytest.mark.parametrize("path", ["auto", "dense"])
 @pytest.mark.parametrize("nonzero", [1 / 16, 1 / 4, 1 / 2, 3 / 4, 1.0])
 @pytest.mark.parametrize("n_features", BLOCK_FEATURES)

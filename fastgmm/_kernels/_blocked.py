@@ -46,12 +46,15 @@ LN2_LO = 1.90821492927058770002e-10
 def block_rows_for(n_features):
     """Rows per block: keeps the three ``(n_features, block)`` scratch arrays in L1/L2.
 
-    Chosen by measurement (benchmarks/bench_kernels.py::test_block_rows); the
-    block length never changes results across thread counts (chunks are fixed).
+    Chosen by measurement (benchmarks/bench_kernels.py::test_block_rows and whole
+    iterations): at most 256 rows from 8 features on (1M x 8 x 16: 512-row blocks
+    were 10% slower once the 4 x 4 statistics tiles made the pass bound by L2
+    traffic), up to 1024 below (100k x 2 x 4: 1024 beat 256 by 7%). The block
+    length never changes results across thread counts (chunks are fixed).
     """
     b = 4096 // max(n_features, 1)
     b = (b // 16) * 16
-    return min(max(b, 64), 1024)
+    return min(max(b, 64), 256 if n_features >= 8 else 1024)
 
 
 #: Below this, ``exp_flush`` returns 0 (a responsibility under ``e^-100 = 3.7e-44`` of
@@ -669,47 +672,84 @@ def _centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx):
 
 
 @jit(reductions=True)
+def _tile_4x4(rdT, dT, nb, a0, b0, sxx):
+    """``sxx[a, b] += sum_i rdT[a, i] * dT[b, i]`` for the 4 x 4 tile at ``(a0, b0)``, ``a <= b``.
+
+    Sixteen dot products share eight row loads per point (the 1 x 4 groups this
+    replaced needed five loads per four): 1.3-1.9x faster in float64 at D = 8-32
+    (benchmarks/bench_kernels.py::test_upper_outer). On the diagonal (``a0 == b0``)
+    only the upper half is stored.
+    """
+    T = type(dT[0, 0])
+    r0, r1, r2, r3 = rdT[a0], rdT[a0 + 1], rdT[a0 + 2], rdT[a0 + 3]
+    d0, d1, d2, d3 = dT[b0], dT[b0 + 1], dT[b0 + 2], dT[b0 + 3]
+    t00, t01, t02, t03 = T(0.0), T(0.0), T(0.0), T(0.0)
+    t10, t11, t12, t13 = T(0.0), T(0.0), T(0.0), T(0.0)
+    t20, t21, t22, t23 = T(0.0), T(0.0), T(0.0), T(0.0)
+    t30, t31, t32, t33 = T(0.0), T(0.0), T(0.0), T(0.0)
+    for i in range(nb):
+        x0, x1, x2, x3 = r0[i], r1[i], r2[i], r3[i]
+        y0, y1, y2, y3 = d0[i], d1[i], d2[i], d3[i]
+        t00 += x0 * y0
+        t01 += x0 * y1
+        t02 += x0 * y2
+        t03 += x0 * y3
+        t10 += x1 * y0
+        t11 += x1 * y1
+        t12 += x1 * y2
+        t13 += x1 * y3
+        t20 += x2 * y0
+        t21 += x2 * y1
+        t22 += x2 * y2
+        t23 += x2 * y3
+        t30 += x3 * y0
+        t31 += x3 * y1
+        t32 += x3 * y2
+        t33 += x3 * y3
+    sxx[a0, b0] += t00
+    sxx[a0, b0 + 1] += t01
+    sxx[a0, b0 + 2] += t02
+    sxx[a0, b0 + 3] += t03
+    sxx[a0 + 1, b0 + 1] += t11
+    sxx[a0 + 1, b0 + 2] += t12
+    sxx[a0 + 1, b0 + 3] += t13
+    sxx[a0 + 2, b0 + 2] += t22
+    sxx[a0 + 2, b0 + 3] += t23
+    sxx[a0 + 3, b0 + 3] += t33
+    if b0 > a0:
+        sxx[a0 + 1, b0] += t10
+        sxx[a0 + 2, b0] += t20
+        sxx[a0 + 2, b0 + 1] += t21
+        sxx[a0 + 3, b0] += t30
+        sxx[a0 + 3, b0 + 1] += t31
+        sxx[a0 + 3, b0 + 2] += t32
+
+
+@jit(reductions=True)
 def _upper_outer(rdT, dT, nb, sxx):
     """``sxx[a, b] += sum_i rdT[a, i] * dT[b, i]`` for ``a <= b``.
 
     The sum over the block runs in the dtype of ``dT`` (float32 for float32 data:
     eight lanes; benchmarks/report.py's float32 table shows the error against
     float64 sums, far below the 1e-4 the issue allows); ``sxx`` is float64, so
-    sums across blocks are float64.
-
-    Four ``b`` at a time share each load of ``rdT[a]``: 1.4x over one at a time at
-    D=8 and 16 with 256-row blocks, none at D=32 with 128-row blocks (microbenchmark
-    on a loaded machine; end to end: benchmarks/bench_kernels.py::test_suffstats).
+    sums across blocks are float64. Features in whole groups of four go through
+    4 x 4 tiles (:func:`_tile_4x4`); the last ``n_features % 4`` columns are single
+    dot products.
     """
     n_features = dT.shape[0]
     T = type(dT[0, 0])
-    for a in range(n_features):
-        ra = rdT[a]
-        b = a
-        while b + 4 <= n_features:
-            d0, d1, d2, d3 = dT[b], dT[b + 1], dT[b + 2], dT[b + 3]
-            t0 = T(0.0)
-            t1 = T(0.0)
-            t2 = T(0.0)
-            t3 = T(0.0)
-            for i in range(nb):
-                r = ra[i]
-                t0 += r * d0[i]
-                t1 += r * d1[i]
-                t2 += r * d2[i]
-                t3 += r * d3[i]
-            sxx[a, b] += t0
-            sxx[a, b + 1] += t1
-            sxx[a, b + 2] += t2
-            sxx[a, b + 3] += t3
-            b += 4
-        while b < n_features:
-            db = dT[b]
+    tiled = n_features - n_features % 4
+    for a0 in range(0, tiled, 4):
+        for b0 in range(a0, tiled, 4):
+            _tile_4x4(rdT, dT, nb, a0, b0, sxx)
+    for b in range(tiled, n_features):
+        db = dT[b]
+        for a in range(b + 1):
+            ra = rdT[a]
             t = T(0.0)
             for i in range(nb):
                 t += ra[i] * db[i]
             sxx[a, b] += t
-            b += 1
 
 
 @jit(reductions=True)
