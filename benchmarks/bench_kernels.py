@@ -16,6 +16,7 @@ from fastgmm import _kernels as K
 from fastgmm import _reference as R
 from fastgmm._covariance import sxx_shape
 from fastgmm._kernels import _blocked as B
+from fastgmm._kernels import _blocked_stats as S
 from fastgmm._kernels._jit import jit
 
 COV_TYPES = ["full", "tied", "diag", "spherical"]
@@ -189,7 +190,7 @@ def test_upper_outer(benchmark, n_features, kernel):
     rng = np.random.default_rng(3)
     dT, rdT = rng.normal(size=(n_features, nb)), rng.normal(size=(n_features, nb))
     sxx = np.zeros((n_features, n_features))
-    fn = B._upper_outer if kernel == "tiles_4x4" else _upper_outer_1x4
+    fn = S._upper_outer if kernel == "tiles_4x4" else _upper_outer_1x4
     with numba_threads(1):
         fn(rdT, dT, nb, sxx)
         np.testing.assert_allclose(np.triu(sxx), np.triu(rdT @ dT.T), rtol=1e-10, atol=1e-10)
@@ -215,15 +216,15 @@ def test_sparse_resp(benchmark, n_features, nonzero, path):
     sx, sxx = np.zeros(n_features), np.zeros((n_features, n_features))
 
     def dense():
-        B._centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx)
-        B._upper_outer(rdT, dT, nb, sxx)
+        S._centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx)
+        S._upper_outer(rdT, dT, nb, sxx)
 
     gd, grd = np.empty((1, n_features, nb)), np.empty((1, n_features, nb))
     fill = np.zeros(1, np.int64)
 
     def auto():
-        B._full_stats_into(XT, nb, r, shift, rT, dT, rdT, rows, gd, grd, fill, 0, sx, sxx)
-        B.flush_rows_full(gd, grd, fill, sxx[np.newaxis])
+        S._full_stats_into(XT, nb, r, shift, rT, dT, rdT, rows, gd, grd, fill, 0, sx, sxx)
+        S.flush_rows_full(gd, grd, fill, sxx[np.newaxis])
 
     fn = auto if path == "auto" else dense
     with numba_threads(1):
@@ -250,8 +251,8 @@ def test_block_rows(benchmark, n_features, block):
     def run():
         for _ in range(4096 // block):
             B._tri_sq(dT, block, U, y, sq)
-            B._centre_weigh(dT, block, shift, r, rT, dT, rdT, sx)
-            B._upper_outer(rdT, dT, block, sxx)
+            S._centre_weigh(dT, block, shift, r, rT, dT, rdT, sx)
+            S._upper_outer(rdT, dT, block, sxx)
 
     with numba_threads(1):
         run()

@@ -18,6 +18,8 @@ sys.path.insert(0, R + "/benchmarks")
 from _problems import make_problem  # noqa: E402
 
 from fastgmm._kernels import _blocked as B  # noqa: E402
+from fastgmm._kernels import _blocked_stats as S  # noqa: E402
+from fastgmm._kernels import _prune  # noqa: E402
 from fastgmm._kernels._jit import jit  # noqa: E402
 from fastgmm._kernels.suffstats import PRUNE_MIN_FEATURES  # noqa: E402
 
@@ -56,8 +58,8 @@ def run(X, w, m, pc, phase):
     eig = np.empty((K, 2))
     work = np.empty((2, D, D))
     for kk in range(K):
-        B.precision_eig_bounds(pc[kk], work, eig[kk])
-    cap = B.sparse_buffer_rows(K, D, nbuf)
+        _prune.precision_eig_bounds(pc[kk], work, eig[kk])
+    cap = S.sparse_buffer_rows(K, D, nbuf)
     gd = np.empty((K, D, cap), X.dtype)
     grd = np.empty((K, D, cap), X.dtype)
     fill = np.zeros(K, np.int64)
@@ -67,16 +69,18 @@ def run(X, w, m, pc, phase):
         B.load_transposed(X, a, nb, XT)
         if phase >= 1:
             if D >= PRUNE_MIN_FEATURES:  # as the fit does
-                B.log_prob_full_pruned_T(XT, nb, m, fac, const, eig, lpT, dT, y, sq, s, bits[0])
+                _prune.log_prob_full_pruned_T(
+                    XT, nb, m, fac, const, eig, lpT, dT, y, sq, s, bits[0]
+                )
             else:
                 B.log_prob_full_T(XT, nb, shift, fac, const, lpT, dT, y, sq)
         if phase >= 2:
             tot += B.resp_T(lpT, nb, sw, a, False, norm, s, bits)
         if phase >= 3:
-            B.accumulate_full_T(
+            S.accumulate_full_T(
                 XT, nb, sw, a, lpT, shift, y[0], dT, rdT, bits[0], gd, grd, fill, nk, sx, sxx
             )
-    B.flush_rows_full(gd, grd, fill, sxx)
+    S.flush_rows_full(gd, grd, fill, sxx)
     return tot
 
 

@@ -23,6 +23,8 @@ from fastgmm import _kernels as K
 from fastgmm import _reference as R
 from fastgmm._covariance import sxx_shape
 from fastgmm._kernels import _blocked as B
+from fastgmm._kernels import _blocked_stats as S
+from fastgmm._kernels import _prune
 from fastgmm._kernels.suffstats import PRUNE_MIN_FEATURES
 
 COV_TYPES = ["full", "tied", "diag", "spherical"]
@@ -71,7 +73,7 @@ def test_precision_eig_bounds_bracket_the_eigenvalues(rng, d, condition):
     U = np.linalg.cholesky(P[::-1, ::-1])[::-1, ::-1]  # upper, P = U U^T
     np.testing.assert_allclose(U @ U.T, P, rtol=1e-8, atol=1e-8 * condition)
     out = np.empty(2)
-    B.precision_eig_bounds(np.ascontiguousarray(U), np.empty((2, d, d)), out)
+    _prune.precision_eig_bounds(np.ascontiguousarray(U), np.empty((2, d, d)), out)
     true = np.linalg.eigvalsh(U @ U.T)
     assert 0.0 < out[0] <= true[0]
     assert out[1] >= true[-1]
@@ -85,7 +87,7 @@ def test_precision_eig_bounds_disable_pruning_on_a_degenerate_factor(bad):
     U = np.eye(4)
     U[2, 2] = bad
     out = np.empty(2)
-    B.precision_eig_bounds(U, np.empty((2, 4, 4)), out)
+    _prune.precision_eig_bounds(U, np.empty((2, 4, 4)), out)
     assert out[0] == 0.0 and out[1] == np.inf  # nothing is ever pruned
 
 
@@ -109,10 +111,10 @@ def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
     if cov == "full":
         B.const_full(chol, log_w, const)
         for j in range(k):
-            B.precision_eig_bounds(chol[j], work, eig[j])
+            _prune.precision_eig_bounds(chol[j], work, eig[j])
     else:
         B.const_tied(chol, log_w, const)
-        B.precision_eig_bounds(chol, work, eig[0])
+        _prune.precision_eig_bounds(chol, work, eig[0])
         eig[1:] = eig[0]
     fac = chol.astype(dtype)
     exact, pruned = np.empty((k, nb)), np.empty((k, nb))
@@ -120,7 +122,7 @@ def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
     best, rows = np.empty(nb), np.empty(nb, np.int64)
     getattr(B, f"log_prob_{cov}_T")(XT, nb, means, fac, const, exact, dT, y, sq)
     factors = fac if cov == "full" else np.ascontiguousarray(np.repeat(fac[None], k, 0))
-    B.log_prob_full_pruned_T(XT, nb, means, factors, const, eig, pruned, dT, y, sq, best, rows)
+    _prune.log_prob_full_pruned_T(XT, nb, means, factors, const, eig, pruned, dT, y, sq, best, rows)
     cut = pruned == -np.inf
     gap = exact - exact.max(axis=0)
     # Work was skipped on most pairs, and only on pairs whose responsibility is flushed.
@@ -185,17 +187,17 @@ def test_separated_blocks_take_the_sparse_paths(rng):
     eig = np.empty((k, 2))
     chol = np.ascontiguousarray(np.repeat(np.eye(d)[None], k, 0))
     for j in range(k):
-        B.precision_eig_bounds(chol[j], np.empty((2, d, d)), eig[j])
+        _prune.precision_eig_bounds(chol[j], np.empty((2, d, d)), eig[j])
     const = np.empty(k)
     B.const_full(chol, np.full(k, -np.log(k)), const)
     dT, y, sq = np.empty((d, nb)), np.empty((2, nb)), np.empty(nb)
     best, rows = np.empty(nb), np.empty(nb, np.int64)
-    B.log_prob_full_pruned_T(XT, nb, centers, chol, const, eig, lpT, dT, y, sq, best, rows)
+    _prune.log_prob_full_pruned_T(XT, nb, centers, chol, const, eig, lpT, dT, y, sq, best, rows)
     kept = np.isfinite(lpT).mean()
     assert kept < 0.3  # most pairs pruned
     bits = np.empty((2, nb), np.int64)
     B.resp_T(lpT, nb, np.empty(0), 0, False, np.empty(nb), np.empty(nb), bits)
-    assert np.all((lpT > 0).mean(axis=1) <= B.SPARSE_FRACTION)  # sparse statistics per component
+    assert np.all((lpT > 0).mean(axis=1) <= S.SPARSE_FRACTION)  # sparse statistics per component
 
 
 @pytest.mark.parametrize("cap", [16, 40, 256])
@@ -216,11 +218,11 @@ def test_buffered_statistics_equal_dense_ones(rng, cap, dtype):
         XT = rng.normal(size=(d, nb)).astype(dtype)
         frac = [0.05, 0.2, 0.45, 0.1, 0.9, 0.3][b]
         r = np.where(rng.random(nb) < frac, rng.random(nb), 0.0)
-        B._centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx_dense)
-        B._upper_outer(rdT, dT, nb, sxx_dense)
-        B._full_stats_into(XT, nb, r, shift, rT, dT, rdT, rows, gd, grd, fill, 0, sx, sxx)
+        S._centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx_dense)
+        S._upper_outer(rdT, dT, nb, sxx_dense)
+        S._full_stats_into(XT, nb, r, shift, rT, dT, rdT, rows, gd, grd, fill, 0, sx, sxx)
         taken.append(int(fill[0]))
-    B.flush_rows_full(gd, grd, fill, sxx[np.newaxis])
+    S.flush_rows_full(gd, grd, fill, sxx[np.newaxis])
     assert fill[0] == 0
     if cap >= 40:
         assert max(taken) > 0  # rows were buffered (cap 16: every block's rows exceed it)

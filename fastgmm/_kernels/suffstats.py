@@ -28,29 +28,33 @@ import numpy as np
 from numba import prange
 
 from ._blocked import (
-    PRUNE_PAYS_BELOW,
-    PRUNE_RETRY_BLOCKS,
-    accumulate_diag_T,
-    accumulate_full_T,
-    accumulate_spherical_T,
-    accumulate_tied_T,
     block_rows_for,
     const_diag,
     const_full,
     const_spherical,
     const_tied,
-    flush_rows_full,
-    flush_rows_tied,
     load_transposed,
     log_prob_diag_T,
-    log_prob_full_pruned_T,
     log_prob_full_T,
     log_prob_spherical_T,
-    precision_eig_bounds,
     resp_T,
+)
+from ._blocked_stats import (
+    accumulate_diag_T,
+    accumulate_full_T,
+    accumulate_spherical_T,
+    accumulate_tied_T,
+    flush_rows_full,
+    flush_rows_tied,
     sparse_buffer_rows,
 )
 from ._jit import jit
+from ._prune import (
+    PRUNE_PAYS_BELOW,
+    PRUNE_RETRY_BLOCKS,
+    log_prob_full_pruned_T,
+    precision_eig_bounds,
+)
 from .resp import add_log_weights, normalize_log_resp
 
 #: The fused full/tied passes prune (point, component) pairs (``log_prob_full_pruned_T``)
@@ -259,7 +263,7 @@ def eig_bounds_tied(precisions_chol, n_components, n_features):
 def _log_prob_block(XT, nb, means, factors, const, eig, lpT, dT, y, sq, best, rows, wait):
     """One block's log-densities for the fused full/tied pass; return the new ``wait``.
 
-    Pruned (:func:`~fastgmm._kernels._blocked.log_prob_full_pruned_T`) when ``wait``
+    Pruned (:func:`~fastgmm._kernels._prune.log_prob_full_pruned_T`) when ``wait``
     is 0; when that spared too few triangular products, the next
     :data:`PRUNE_RETRY_BLOCKS` blocks are computed in full. ``factors`` holds one
     factor per component (tied: the shared one repeated).

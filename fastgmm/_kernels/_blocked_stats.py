@@ -1,0 +1,383 @@
+"""A block's statistics for the fused fit (see :mod:`fastgmm._kernels._blocked`).
+
+``nk``, ``sx`` and the upper ``sxx`` of each component from a block's
+responsibilities ``(n_components, block)``: dense dot products over the block in
+4 x 4 tiles, or, when few rows carry a non-zero responsibility (separated
+clusters), only those rows, gathered and buffered per component across blocks.
+Rows with a zero responsibility add exactly zero, so both ways give the same
+statistics up to the order of the sums (tests/test_sparse_paths.py).
+"""
+
+import numpy as np
+
+from ._blocked import FLUSH_RESP_32
+from ._jit import jit
+
+
+@jit(reductions=True)
+def _weigh(resp_row, nb, sample_weight, a):
+    """Multiply by the sample weights in place; return the row's sum (its ``nk``)."""
+    if sample_weight.shape[0] > 0:
+        for i in range(nb):
+            resp_row[i] *= sample_weight[a + i]
+    t = 0.0
+    for i in range(nb):
+        t += resp_row[i]
+    return t
+
+
+@jit(reductions=True)
+def _copy_resp(r, nb, rT):
+    """``rT[:nb] = r[:nb]`` in the dtype of ``rT``, below ``FLUSH_RESP_32`` as 0 for float32."""
+    tiny = FLUSH_RESP_32 if rT.itemsize == 4 else 0.0
+    for i in range(nb):
+        v = r[i]
+        rT[i] = v if v >= tiny else 0.0
+
+
+@jit(reductions=True)
+def _centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx):
+    """``dT = XT - shift`` (float64 shift), ``rdT = r * dT`` and ``sx += sum_i rdT[:, i]``.
+
+    ``r`` (float64) is first copied to ``rT`` in the dtype of ``XT`` (see
+    :func:`_copy_resp`); the sum over the block runs in float64 (it is cheap next
+    to :func:`_upper_outer`).
+    """
+    _copy_resp(r, nb, rT)
+    for m in range(XT.shape[0]):
+        c = shift[m]
+        xr = XT[m]
+        dr = dT[m]
+        rr = rdT[m]
+        t = 0.0
+        for i in range(nb):
+            dr[i] = xr[i] - c  # float64 difference, rounded to the dtype of dT
+            v = dr[i]
+            w = rT[i] * v
+            rr[i] = w
+            t += w
+        sx[m] += t
+
+
+@jit(reductions=True)
+def _tile_4x4(rdT, dT, nb, a0, b0, sxx):
+    """``sxx[a, b] += sum_i rdT[a, i] * dT[b, i]`` for the 4 x 4 tile at ``(a0, b0)``, ``a <= b``.
+
+    Sixteen dot products share eight row loads per point (the 1 x 4 groups this
+    replaced needed five loads per four): 1.3-1.9x faster in float64 at D = 8-32
+    (benchmarks/bench_kernels.py::test_upper_outer). On the diagonal (``a0 == b0``)
+    only the upper half is stored.
+    """
+    T = type(dT[0, 0])
+    r0, r1, r2, r3 = rdT[a0], rdT[a0 + 1], rdT[a0 + 2], rdT[a0 + 3]
+    d0, d1, d2, d3 = dT[b0], dT[b0 + 1], dT[b0 + 2], dT[b0 + 3]
+    t00, t01, t02, t03 = T(0.0), T(0.0), T(0.0), T(0.0)
+    t10, t11, t12, t13 = T(0.0), T(0.0), T(0.0), T(0.0)
+    t20, t21, t22, t23 = T(0.0), T(0.0), T(0.0), T(0.0)
+    t30, t31, t32, t33 = T(0.0), T(0.0), T(0.0), T(0.0)
+    for i in range(nb):
+        x0, x1, x2, x3 = r0[i], r1[i], r2[i], r3[i]
+        y0, y1, y2, y3 = d0[i], d1[i], d2[i], d3[i]
+        t00 += x0 * y0
+        t01 += x0 * y1
+        t02 += x0 * y2
+        t03 += x0 * y3
+        t10 += x1 * y0
+        t11 += x1 * y1
+        t12 += x1 * y2
+        t13 += x1 * y3
+        t20 += x2 * y0
+        t21 += x2 * y1
+        t22 += x2 * y2
+        t23 += x2 * y3
+        t30 += x3 * y0
+        t31 += x3 * y1
+        t32 += x3 * y2
+        t33 += x3 * y3
+    sxx[a0, b0] += t00
+    sxx[a0, b0 + 1] += t01
+    sxx[a0, b0 + 2] += t02
+    sxx[a0, b0 + 3] += t03
+    sxx[a0 + 1, b0 + 1] += t11
+    sxx[a0 + 1, b0 + 2] += t12
+    sxx[a0 + 1, b0 + 3] += t13
+    sxx[a0 + 2, b0 + 2] += t22
+    sxx[a0 + 2, b0 + 3] += t23
+    sxx[a0 + 3, b0 + 3] += t33
+    if b0 > a0:
+        sxx[a0 + 1, b0] += t10
+        sxx[a0 + 2, b0] += t20
+        sxx[a0 + 2, b0 + 1] += t21
+        sxx[a0 + 3, b0] += t30
+        sxx[a0 + 3, b0 + 1] += t31
+        sxx[a0 + 3, b0 + 2] += t32
+
+
+@jit(reductions=True)
+def _upper_outer(rdT, dT, nb, sxx):
+    """``sxx[a, b] += sum_i rdT[a, i] * dT[b, i]`` for ``a <= b``.
+
+    The sum over the block runs in the dtype of ``dT`` (float32 for float32 data:
+    eight lanes; benchmarks/report.py's float32 table shows the error against
+    float64 sums, far below the 1e-4 the issue allows); ``sxx`` is float64, so
+    sums across blocks are float64. Features in whole groups of four go through
+    4 x 4 tiles (:func:`_tile_4x4`); the last ``n_features % 4`` columns are single
+    dot products.
+    """
+    n_features = dT.shape[0]
+    T = type(dT[0, 0])
+    tiled = n_features - n_features % 4
+    for a0 in range(0, tiled, 4):
+        for b0 in range(a0, tiled, 4):
+            _tile_4x4(rdT, dT, nb, a0, b0, sxx)
+    for b in range(tiled, n_features):
+        db = dT[b]
+        for a in range(b + 1):
+            ra = rdT[a]
+            t = T(0.0)
+            for i in range(nb):
+                t += ra[i] * db[i]
+            sxx[a, b] += t
+
+
+@jit(reductions=True)
+def _count_resp(r, nb, itemsize):
+    """How many of ``r[:nb]`` :func:`_rows_with_resp` keeps (vectorised count, no stores)."""
+    tiny = FLUSH_RESP_32 if itemsize == 4 else 0.0
+    n = 0
+    for i in range(nb):
+        v = r[i]
+        n += 1 if (v > 0.0) & (v >= tiny) else 0
+    return n
+
+
+@jit(reductions=True)
+def _rows_with_resp(r, nb, rT, rows):
+    """Rows ``i < nb`` whose responsibility is kept, into ``rows[:n]``; return ``n``.
+
+    Kept means non-zero after :func:`_copy_resp`'s flush (so a component's
+    statistics from the kept rows alone equal those of the whole block: every
+    other row adds exactly zero). ``rT[:n]`` receives those responsibilities in
+    the dtype of ``rT``. NaN responsibilities are dropped, as in :func:`_copy_resp`.
+    """
+    tiny = FLUSH_RESP_32 if rT.itemsize == 4 else 0.0
+    n = 0
+    for i in range(nb):  # branch-free: a data-dependent branch mispredicts half the time
+        v = r[i]
+        rT[n] = v
+        rows[n] = i
+        n += 1 if (v > 0.0) & (v >= tiny) else 0
+    return n
+
+
+#: Sparse responsibilities: when at most this fraction of a block's rows has a
+#: non-zero responsibility for a component (after the flushes above), its
+#: statistics gather those rows and skip the rest, which add exactly zero.
+#: With separated clusters most of a block is zero for all but one component, so
+#: the D x D statistics cost ~1/K of the dense pass. The fraction is where the
+#: gather stops paying (benchmarks/bench_kernels.py::test_sparse_resp).
+SPARSE_FRACTION = 0.5
+
+#: As :data:`SPARSE_FRACTION` for the diagonal and spherical statistics, whose dense
+#: pass is only O(D) per row, so gathering pays off on fewer rows.
+SPARSE_FRACTION_DIAG = 0.25
+
+
+@jit(reductions=True)
+def _append_rows(XT, rows, n, shift, rT, gd, grd, start, sx):
+    """Append the centred columns ``rows[:n]`` of ``XT`` to a component's buffers.
+
+    ``gd[:, start + j] = XT[:, rows[j]] - shift``, ``grd[:, start + j] = rT[j] * gd[:, start + j]``
+    and ``sx += sum_j grd[:, start + j]`` (float64 differences, rounded as in
+    :func:`_centre_weigh`).
+    """
+    for m in range(XT.shape[0]):
+        c = shift[m]
+        xr = XT[m]
+        dr = gd[m]
+        rr = grd[m]
+        t = 0.0
+        for j in range(n):
+            v = xr[rows[j]] - c
+            dr[start + j] = v
+            w = rT[j] * dr[start + j]
+            rr[start + j] = w
+            t += w
+        sx[m] += t
+
+
+@jit
+def sparse_buffer_rows(n_components, n_features, block):
+    """Columns of each component's gathered-row buffers (at most ``block``).
+
+    Two buffers of ``(n_components, n_features, cap)`` values per chunk, capped at
+    :data:`SPARSE_BUFFER_VALUES` each so memory stays independent of ``n_samples``
+    (and small next to the data) however many components there are.
+    """
+    cap = SPARSE_BUFFER_VALUES // max(1, n_components * n_features)
+    return min(max(cap, 16), block)
+
+
+#: Values per gathered-row buffer of one chunk (two such buffers): 2 MiB in float64.
+SPARSE_BUFFER_VALUES = 1 << 18
+
+
+@jit(reductions=True)
+def _full_stats_into(XT, nb, r, shift, rT, dT, rdT, rows, gd, grd, fill, k, sx, sxx):
+    """``sx``, upper ``sxx`` of component ``k`` from the block.
+
+    Dense when more than :data:`SPARSE_FRACTION` of the rows have a non-zero
+    responsibility. Otherwise the centred rows are appended to the component's
+    buffers ``gd[k]``, ``grd[k]`` (``fill[k]`` columns used), whose outer products
+    are added to ``sxx`` only when they are full (:func:`flush_rows_full`): the dot
+    products then run over a whole buffer instead of a few rows per block.
+    """
+    if _count_resp(r, nb, rT.itemsize) > SPARSE_FRACTION * nb:  # dense: skip the compaction
+        _centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx)
+        _upper_outer(rdT, dT, nb, sxx)
+        return
+    n = _rows_with_resp(r, nb, rT, rows)
+    cap = gd.shape[2]
+    if n > cap:  # a buffer narrower than the block: this block's rows on their own
+        _append_rows(XT, rows, n, shift, rT, dT, rdT, 0, sx)
+        _upper_outer(rdT, dT, n, sxx)
+        return
+    if fill[k] + n > cap:
+        _upper_outer(grd[k], gd[k], fill[k], sxx)
+        fill[k] = 0
+    _append_rows(XT, rows, n, shift, rT, gd[k], grd[k], fill[k], sx)
+    fill[k] += n
+
+
+@jit
+def flush_rows_full(gd, grd, fill, sxx):
+    """Add the outer products still in the buffers to ``sxx`` (n_components, D, D); empty them."""
+    for k in range(fill.shape[0]):
+        if fill[k] > 0:
+            _upper_outer(grd[k], gd[k], fill[k], sxx[k])
+            fill[k] = 0
+
+
+@jit
+def flush_rows_tied(gd, grd, fill, sxx):
+    """As :func:`flush_rows_full` into one shared ``sxx`` (D, D)."""
+    for k in range(fill.shape[0]):
+        if fill[k] > 0:
+            _upper_outer(grd[k], gd[k], fill[k], sxx)
+            fill[k] = 0
+
+
+@jit(reductions=True)
+def accumulate_full_T(
+    XT, nb, sample_weight, a, resp, shift, rT, dT, rdT, rows, gd, grd, fill, nk, sx, sxx
+):
+    """Add a block's ``nk``, ``sx`` and upper ``sxx`` (full) from ``resp`` (n_components, block).
+
+    ``resp`` is multiplied by the sample weights in place. Components with no
+    responsibility in the block are skipped; a component with non-zero
+    responsibility on few rows buffers those rows (:func:`_full_stats_into`): call
+    :func:`flush_rows_full` after the last block. ``shift`` (float64), ``nk``,
+    ``sx``, ``sxx`` are float64; the scratch ``rT``, ``dT``, ``rdT`` and the
+    buffers ``gd``, ``grd`` (n_components, n_features, cap) have the dtype of
+    ``XT``; ``rows`` (block,) and ``fill`` (n_components,) are integer.
+    """
+    for k in range(shift.shape[0]):
+        t = _weigh(resp[k], nb, sample_weight, a)
+        if t == 0.0:
+            continue
+        nk[k] += t
+        _full_stats_into(
+            XT, nb, resp[k], shift[k], rT, dT, rdT, rows, gd, grd, fill, k, sx[k], sxx[k]
+        )
+
+
+@jit(reductions=True)
+def accumulate_tied_T(
+    XT, nb, sample_weight, a, resp, shift, rT, dT, rdT, rows, gd, grd, fill, nk, sx, sxx
+):
+    """As :func:`accumulate_full_T` with one shared ``sxx`` (use :func:`flush_rows_tied`)."""
+    for k in range(shift.shape[0]):
+        t = _weigh(resp[k], nb, sample_weight, a)
+        if t == 0.0:
+            continue
+        nk[k] += t
+        _full_stats_into(XT, nb, resp[k], shift[k], rT, dT, rdT, rows, gd, grd, fill, k, sx[k], sxx)
+
+
+@jit(reductions=True)
+def _diag_stats_rows(X, a, rows, n, rT, shift, sx, sxx_diag):
+    """``sx``, ``sxx_diag`` from the rows ``a + rows[:n]`` of ``X`` (row-major, gathered).
+
+    The inner loop runs over the features of one row, so it vectorises without a
+    gather; differences are rounded to the dtype of ``X`` as in the dense path.
+    """
+    T = type(X[0, 0])
+    n_features = X.shape[1]
+    for j in range(n):
+        xi = X[a + rows[j]]
+        r = rT[j]
+        for m in range(n_features):
+            v = T(xi[m] - shift[m])
+            w = r * v
+            sx[m] += w
+            sxx_diag[m] += w * v
+
+
+@jit(reductions=True)
+def _diag_stats_into(X, a, XT, nb, r, shift, rT, rows, sx, sxx_diag):
+    """``sx[m] += sum_i r_i d_im``, ``sxx_diag[m] += sum_i r_i d_im^2`` (``d = x - shift``).
+
+    Rows ``a .. a + nb`` of ``X`` are the block (``XT`` its transpose). Uses only
+    the rows with non-zero responsibility when they are at most
+    :data:`SPARSE_FRACTION_DIAG` of the block (read from ``X`` row by row).
+    """
+    if _count_resp(r, nb, rT.itemsize) <= SPARSE_FRACTION_DIAG * nb:
+        n = _rows_with_resp(r, nb, rT, rows)
+        _diag_stats_rows(X, a, rows, n, rT, shift, sx, sxx_diag)
+        return
+    T = type(XT[0, 0])
+    _copy_resp(r, nb, rT)
+    for m in range(XT.shape[0]):
+        c = shift[m]
+        xr = XT[m]
+        t1 = T(0.0)
+        t2 = T(0.0)
+        for i in range(nb):
+            v = T(xr[i] - c)
+            w = rT[i] * v
+            t1 += w
+            t2 += w * v
+        sx[m] += t1
+        sxx_diag[m] += t2
+
+
+@jit(reductions=True)
+def accumulate_diag_T(X, a, XT, nb, sample_weight, resp, shift, rT, rows, nk, sx, sxx):
+    """As :func:`accumulate_full_T` with diagonal ``sxx`` (n_components, n_features).
+
+    ``X`` is the whole data and ``a`` the block's first row (the sparse path reads
+    rows of ``X``); ``sample_weight`` is indexed from ``a`` too.
+    """
+    for k in range(shift.shape[0]):
+        t = _weigh(resp[k], nb, sample_weight, a)
+        if t == 0.0:
+            continue
+        nk[k] += t
+        _diag_stats_into(X, a, XT, nb, resp[k], shift[k], rT, rows, sx[k], sxx[k])
+
+
+@jit(reductions=True)
+def accumulate_spherical_T(X, a, XT, nb, sample_weight, resp, shift, rT, rows, nk, sx, sxx):
+    """As :func:`accumulate_diag_T` with the trace ``sxx`` (n_components,)."""
+    sxx_diag = np.empty(XT.shape[0])
+    for k in range(shift.shape[0]):
+        t = _weigh(resp[k], nb, sample_weight, a)
+        if t == 0.0:
+            continue
+        nk[k] += t
+        sxx_diag[:] = 0.0
+        _diag_stats_into(X, a, XT, nb, resp[k], shift[k], rT, rows, sx[k], sxx_diag)
+        t2 = 0.0
+        for m in range(XT.shape[0]):
+            t2 += sxx_diag[m]
+        sxx[k] += t2

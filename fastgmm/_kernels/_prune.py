@@ -1,0 +1,204 @@
+"""Pruned log-densities for the fused fit: skip pairs whose responsibility is certainly 0.
+
+A responsibility more than ``-FLUSH_BELOW`` nats below a point's best component
+is flushed to exactly 0 by :func:`~fastgmm._kernels._blocked.exp_flush`. The
+squared Euclidean distance to each mean and bounds on the eigenvalues of each
+precision matrix bracket every log-probability, so such pairs can be found
+before their ``D x D`` triangular product and given ``-inf`` instead: the
+responsibilities, ``log p(x)`` and the statistics are unchanged
+(tests/test_sparse_paths.py). Used by the fused full/tied passes in
+:mod:`fastgmm._kernels.suffstats` from ``PRUNE_MIN_FEATURES`` features on.
+"""
+
+import numpy as np
+
+from ._blocked import FLUSH_BELOW, _centre, _scaled_sq, _tri_sq
+from ._blocked_stats import SPARSE_FRACTION
+from ._jit import jit
+
+#: A (point, component) pair is pruned when an upper bound of its log-probability is
+#: more than ``-PRUNE_BELOW`` nats below a lower bound of the point's best one: its
+#: responsibility would be flushed to exactly 0 by :func:`exp_flush` anyway
+#: (``FLUSH_BELOW``), so pruning changes no responsibility, no ``log p(x)`` and no
+#: statistic (the extra nat absorbs rounding of the bounds and of float32 blocks).
+PRUNE_BELOW = FLUSH_BELOW - 1.0
+
+#: Pruning pays when fewer than this fraction of a block's (point, component) pairs
+#: still need their triangular product; otherwise the distances that bound them are
+#: wasted (overlapping clusters: 5-10% slower), so the fused pass stops pruning for
+#: :data:`PRUNE_RETRY_BLOCKS` blocks and then tries again. Results are the same
+#: either way; the schedule depends only on the chunk's rows, not on threads.
+PRUNE_PAYS_BELOW = 0.7
+PRUNE_RETRY_BLOCKS = 16
+
+#: Bounds on the eigenvalues are widened by this relative amount (rounding of the
+#: squared distances, float32 blocks included, is far below it).
+BOUND_SLACK = 1e-3
+
+
+@jit
+def _sym_norm_bound(A):
+    """Bound the largest eigenvalue of symmetric ``A`` from above: min(inf-norm, Frobenius)."""
+    n = A.shape[0]
+    row_max = 0.0
+    fro = 0.0
+    for a in range(n):
+        t = 0.0
+        for b in range(n):
+            t += abs(A[a, b])
+            fro += A[a, b] * A[a, b]
+        row_max = max(row_max, t)
+    return min(row_max, np.sqrt(fro))
+
+
+@jit
+def precision_eig_bounds(U, work, out):
+    """``out[0] <= lambda_min(U U^T)`` and ``out[1] >= lambda_max(U U^T)`` (upper ``U``).
+
+    ``lambda_max(P) <= min(||P||_inf, ||P||_F)`` for ``P = U U^T``, and
+    ``lambda_min(P) = 1 / lambda_max(P^-1)`` with ``P^-1 = V^T V``, ``V = U^-1``,
+    bounded the same way. Both are widened by :data:`BOUND_SLACK`. ``work`` is
+    float64 scratch (2, n, n). A singular or non-finite ``U`` gives ``(0, inf)``:
+    nothing is pruned.
+    """
+    n = U.shape[0]
+    P = work[0]
+    V = work[1]
+    out[0], out[1] = 0.0, np.inf
+    for a in range(n):
+        if not U[a, a] > 0.0:  # also NaN
+            return
+        for b in range(a, n):
+            if not np.isfinite(U[a, b]):
+                return
+    for a in range(n):
+        for b in range(n):
+            t = 0.0
+            for m in range(max(a, b), n):
+                t += U[a, m] * U[b, m]
+            P[a, b] = t
+    hi = _sym_norm_bound(P)
+    for j in range(n):  # V = U^-1 (upper), column by column
+        for i in range(n):
+            V[i, j] = 0.0
+        V[j, j] = 1.0 / U[j, j]
+        for i in range(j - 1, -1, -1):
+            t = 0.0
+            for m in range(i + 1, j + 1):
+                t += U[i, m] * V[m, j]
+            V[i, j] = -t / U[i, i]
+    for a in range(n):  # P^-1 = V^T V, kept in P
+        for b in range(n):
+            t = 0.0
+            for m in range(min(a, b) + 1):
+                t += V[m, a] * V[m, b]
+            P[a, b] = t
+    inv_lo = _sym_norm_bound(P)
+    lo = (1.0 - BOUND_SLACK) / inv_lo if inv_lo > 0.0 else 0.0
+    if np.isfinite(lo) and np.isfinite(hi) and lo > 0.0:
+        out[0], out[1] = lo, hi * (1.0 + BOUND_SLACK)
+
+
+@jit(reductions=True)
+def _bound_best(lpT, nb, const, eig, best):
+    """Bound each point's best log-probability from below (``lpT``: squared distances).
+
+    ``best[i] = max_k const[k] - eig[k, 1] / 2 * dist[k, i]``.
+    """
+    for i in range(nb):
+        best[i] = -np.inf
+    for k in range(lpT.shape[0]):
+        row = lpT[k]
+        c = const[k]
+        h = 0.5 * eig[k, 1]
+        for i in range(nb):
+            v = c - h * row[i]
+            best[i] = v if v > best[i] else best[i]
+
+
+@jit(reductions=True)
+def _kept_rows(dist, nb, c, h_lo, best, rows):
+    """Rows whose log-probability bound ``c - h_lo * dist`` is not pruned; return their count."""
+    n = 0
+    for i in range(nb):  # branch-free, as in _rows_with_resp
+        rows[n] = i
+        n += 1 if c - h_lo * dist[i] >= best[i] + PRUNE_BELOW else 0
+    return n
+
+
+@jit(reductions=True)
+def _centre_rows(XT, rows, n, mean, dT):
+    """``dT[:, j] = XT[:, rows[j]] - mean`` for ``j < n`` (float64 difference, rounded)."""
+    for m in range(XT.shape[0]):
+        mk = mean[m]
+        xr = XT[m]
+        dr = dT[m]
+        for j in range(n):
+            dr[j] = xr[rows[j]] - mk
+
+
+@jit(reductions=True)
+def _log_prob_pruned_one(XT, nb, mean, U, c, h_lo, best, row, dT, y, sq, rows):
+    """One component's row of :func:`log_prob_full_pruned_T` (``row`` holds distances)."""
+    n = _kept_rows(row, nb, c, h_lo, best, rows)
+    if n > SPARSE_FRACTION * nb:
+        _centre(XT, nb, mean, dT)
+        _tri_sq(dT, nb, U, y, sq)
+        for i in range(nb):
+            row[i] = c - 0.5 * sq[i]
+        return nb
+    _centre_rows(XT, rows, n, mean, dT)
+    _tri_sq(dT, n, U, y, sq)
+    for i in range(nb):
+        row[i] = -np.inf
+    for j in range(n):
+        row[rows[j]] = c - 0.5 * sq[j]
+    return n
+
+
+@jit(reductions=True)
+def _distances_T(XT, nb, means, ones, lpT, sq):
+    """``lpT[k, i] = ||x_i - mu_k||^2`` (in the dtype of ``XT``, stored as float64)."""
+    for k in range(means.shape[0]):
+        _scaled_sq(XT, nb, means[k], ones, sq)
+        row = lpT[k]
+        for i in range(nb):
+            row[i] = sq[i]
+
+
+@jit(reductions=True)
+def log_prob_full_pruned_T(XT, nb, means, precisions_chol, const, eig, lpT, dT, y, sq, best, rows):
+    """As :func:`log_prob_full_T`, with ``-inf`` for pairs whose responsibility is certainly 0.
+
+    Tied covariances use it with the shared factor repeated per component.
+
+    Squared Euclidean distances and the eigenvalue bounds ``eig`` (n_components, 2)
+    of :func:`precision_eig_bounds` bracket every log-probability:
+    ``const - eig[k, 1] / 2 * dist <= log p <= const - eig[k, 0] / 2 * dist``.
+    Pairs whose upper bound is more than ``-PRUNE_BELOW`` nats below the point's
+    best lower bound get ``-inf``; :func:`~fastgmm._kernels._blocked.resp_T` would
+    flush them to a responsibility of exactly 0, so ``log p(x)``, the
+    responsibilities and the statistics equal those of
+    :func:`~fastgmm._kernels._blocked.log_prob_full_T` (tests/test_sparse_paths.py).
+    Only the kept rows go through the triangular product (gathered, when they are
+    at most :data:`~fastgmm._kernels._blocked_stats.SPARSE_FRACTION` of the
+    block). For fits only: the pruned entries are not the log-probabilities
+    themselves. ``best`` (float64) and ``rows`` (integer) are (block,) scratch.
+
+    Returns
+    -------
+    computed : int
+        (point, component) pairs that went through the triangular product; the
+        caller stops pruning for a while when this is most of them
+        (:data:`PRUNE_PAYS_BELOW`).
+    """
+    ones = np.ones(XT.shape[0], dtype=sq.dtype)
+    _distances_T(XT, nb, means, ones, lpT, sq)
+    _bound_best(lpT, nb, const, eig, best)
+    computed = 0
+    for k in range(means.shape[0]):
+        h_lo = 0.5 * eig[k, 0]
+        computed += _log_prob_pruned_one(
+            XT, nb, means[k], precisions_chol[k], const[k], h_lo, best, lpT[k], dT, y, sq, rows
+        )
+    return computed
