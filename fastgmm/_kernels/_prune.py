@@ -117,6 +117,15 @@ def _bound_best(lpT, nb, const, eig, best):
 
 
 @jit(reductions=True)
+def _count_kept(dist, nb, c, h_lo, best):
+    """How many rows :func:`_kept_rows` keeps (a vectorised count: the compaction is scalar)."""
+    n = 0
+    for i in range(nb):
+        n += 1 if c - h_lo * dist[i] >= best[i] + PRUNE_BELOW else 0
+    return n
+
+
+@jit(reductions=True)
 def _kept_rows(dist, nb, c, h_lo, best, rows):
     """Rows whose log-probability bound ``c - h_lo * dist`` is not pruned; return their count."""
     n = 0
@@ -140,13 +149,13 @@ def _centre_rows(XT, rows, n, mean, dT):
 @jit(reductions=True)
 def _log_prob_pruned_one(XT, nb, mean, U, c, h_lo, best, row, dT, y, sq, rows):
     """One component's row of :func:`log_prob_full_pruned_T` (``row`` holds distances)."""
-    n = _kept_rows(row, nb, c, h_lo, best, rows)
-    if n > SPARSE_FRACTION * nb:
+    if _count_kept(row, nb, c, h_lo, best) > SPARSE_FRACTION * nb:  # dense: no compaction
         _centre(XT, nb, mean, dT)
         _tri_sq(dT, nb, U, y, sq)
         for i in range(nb):
             row[i] = c - 0.5 * sq[i]
         return nb
+    n = _kept_rows(row, nb, c, h_lo, best, rows)
     _centre_rows(XT, rows, n, mean, dT)
     _tri_sq(dT, n, U, y, sq)
     for i in range(nb):
