@@ -223,7 +223,8 @@ def test_sparse_resp(benchmark, n_features, nonzero, path):
     fill = np.zeros(1, np.int64)
 
     def auto():
-        S._full_stats_into(XT, nb, r, shift, rT, dT, rdT, rows, gd, grd, fill, 0, sx, sxx)
+        _, kept = S._weigh(r, nb, np.empty(0), 0, 8)
+        S._full_stats_into(XT, nb, r, kept, shift, rT, dT, rdT, rows, gd, grd, fill, 0, sx, sxx)
         S.flush_rows_full(gd, grd, fill, sxx[np.newaxis])
 
     fn = auto if path == "auto" else dense

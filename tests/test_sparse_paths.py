@@ -3,7 +3,7 @@
 ``fastgmm/_kernels/_blocked.py`` skips work that cannot change the answer:
 
 * pruning: (point, component) pairs whose log-probability is bounded more than
-  100 nats below the point's best get ``-inf`` instead of a triangular product
+  41 nats below the point's best get ``-inf`` instead of a triangular product
   (their responsibility is flushed to exactly 0 either way);
 * sparse statistics: a component's rows with zero responsibility are skipped, and
   the few kept rows are buffered across blocks before their outer products.
@@ -220,7 +220,9 @@ def test_buffered_statistics_equal_dense_ones(rng, cap, dtype):
         r = np.where(rng.random(nb) < frac, rng.random(nb), 0.0)
         S._centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx_dense)
         S._upper_outer(rdT, dT, nb, sxx_dense)
-        S._full_stats_into(XT, nb, r, shift, rT, dT, rdT, rows, gd, grd, fill, 0, sx, sxx)
+        total, kept = S._weigh(r, nb, np.empty(0), 0, rT.itemsize)
+        assert total == pytest.approx(r.sum()) and kept == np.count_nonzero(r)
+        S._full_stats_into(XT, nb, r, kept, shift, rT, dT, rdT, rows, gd, grd, fill, 0, sx, sxx)
         taken.append(int(fill[0]))
     S.flush_rows_full(gd, grd, fill, sxx[np.newaxis])
     assert fill[0] == 0

@@ -147,6 +147,26 @@ def test_kmeans_plusplus_parallel_thread_invariant(rng, weighted):
     np.testing.assert_array_equal(_with_threads(1, run), _with_threads(2, run))
 
 
+def test_exp_flush_is_exp_inplace_above_the_flush_and_zero_below():
+    """The one-factor scaling of exp_flush gives the same bits as exp_inplace's two."""
+    from fastgmm._kernels._blocked import FLUSH_BELOW, exp_flush, exp_inplace
+
+    x = np.concatenate(
+        [
+            -np.linspace(0.0, -FLUSH_BELOW + 5.0, 20001),
+            [-np.inf, FLUSH_BELOW, np.nextafter(FLUSH_BELOW, -1.0), -1e-300, 0.0, 3.5, 700.0],
+        ]
+    )
+    exact, flushed = x.copy(), x.copy()
+    bits = np.empty((2, x.shape[0]), dtype=np.int64)
+    exp_inplace(exact, x.shape[0], bits)
+    exp_flush(flushed, x.shape[0], bits)
+    keep = x >= FLUSH_BELOW
+    np.testing.assert_array_equal(flushed[keep], exact[keep])
+    assert np.all(flushed[~keep] == 0.0)
+    assert keep.sum() > 15000 and (~keep).sum() > 2000
+
+
 def test_exp_inplace_matches_numpy_over_whole_range():
     from fastgmm._kernels._blocked import exp_inplace
 

@@ -59,53 +59,57 @@ def block_rows_for(n_features):
     return min(max(b, 64), 256 if n_features >= 8 else 1024)
 
 
-#: Below this, ``exp_flush`` returns 0 (a responsibility under ``e^-100 = 3.7e-44`` of
-#: the point's top component). Without it, products of tiny responsibilities reach the
-#: subnormal range, whose arithmetic traps to microcode on x86: an EM iteration at
-#: N, D, K = 200k, 32, 16 took 990 ms instead of 140 ms (benchmarks/report.py).
-#: Effect on results: ``log p(x)`` is unchanged (the sum of exponentials is >= 1 and the
-#: dropped terms are below half an ulp of it); ``nk``, ``sx``, ``sxx`` change by at most
-#: ``n_samples * 3.7e-44 * |x - mu|^2`` absolute, which the M-step's ``10 eps`` floor on
-#: ``nk`` keeps below 1e-12 relative (tests/test_threads.py checks the twin at 1e-10).
-FLUSH_BELOW = -100.0
+#: Below this, ``exp_flush`` returns 0: a responsibility under ``e^-40 = 4.2e-18`` of
+#: the point's top component, i.e. under half an ulp of it (``eps / 2 = 1.1e-16``).
+#: Why: such exact zeros are what the fused fit skips on separated clusters (pruned
+#: log-densities, sparse statistics and exponentials). At ``e^-100`` (before this
+#: value) a point of N, D, K = 1M, 8, 16 kept 7.8 components out of 16, at ``e^-40``
+#: 2.1, and the iteration's statistics took 52 ms instead of 87 (1 thread,
+#: benchmarks/profile_phases.py). It also keeps subnormal numbers, whose arithmetic
+#: traps to microcode on x86, out of the loops.
+#: Effect on results: ``log p(x)`` changes by less than ``n_components * 4.2e-18``
+#: relative to the sum of exponentials (which is >= 1): below its rounding for up to
+#: 26 components. ``nk``, ``sx``, ``sxx`` change by at most ``n_samples * 4.2e-18 *
+#: (1, |x - mu|, |x - mu|^2)`` absolute: below 1e-12 relative for a component holding
+#: at least 4 millionths of the data. (A component that lives only on responsibilities
+#: under ``e^-40`` of every point's best is degenerate either way: its covariance is
+#: ``reg_covar`` within rounding.) tests/test_sklearn_parity.py holds fits to
+#: scikit-learn at 1e-8 and tests/test_threads.py the fused pass to the twin at 1e-10.
+FLUSH_BELOW = -40.0
 
-#: float32 blocks: responsibilities below this are copied to float32 as 0. ``e^-100``
-#: is itself subnormal in float32 (smallest normal 1.2e-38), and a product of such a
-#: responsibility with a difference made the float32 iteration at N, D, K = 1M, 16, 8
-#: 5x *slower* than float64. Dropping them changes ``nk``, ``sx``, ``sxx`` by at most
-#: ``n_samples * 1e-20 * |x - mu|^2`` absolute. float64 blocks copy exactly.
+#: float32 blocks: responsibilities below this are copied to float32 as 0. Products of
+#: tiny responsibilities with differences reach float32's subnormal range (smallest
+#: normal 1.2e-38): with the flush at ``e^-100`` that made the float32 iteration at
+#: N, D, K = 1M, 16, 8 5x *slower* than float64. Dropping them changes ``nk``, ``sx``,
+#: ``sxx`` by at most ``n_samples * 1e-20 * |x - mu|^2`` absolute. float64 blocks copy
+#: exactly.
 FLUSH_RESP_32 = 1e-20
 
 
 @jit  # no ``reassoc``: it would undo the two-part Cody-Waite reduction (1e-14 errors)
-def _exp_core(x, n, bits, lo):
-    for i in range(n):
-        v0 = x[i]
-        v = min(max(v0, lo), 709.0)
-        t = np.floor(v * LOG2E + 0.5)
-        r = (v - t * LN2_HI) - t * LN2_LO
-        p = 1.0 / 6227020800.0
-        p = p * r + 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
-        ti = np.int64(t)
-        t1 = ti >> 1
-        bits[0, i] = (t1 + 1023) << 52
-        bits[1, i] = (ti - t1 + 1023) << 52
-        x[i] = p if v0 >= lo else 0.0
-    scale = bits.view(np.float64)
-    for i in range(n):
-        x[i] = x[i] * scale[0, i] * scale[1, i]
+def _exp_reduced(v):
+    """Return ``(p, t)`` with ``exp(v) = p * 2**t``.
+
+    Cody-Waite reduction ``v = t ln2 + r``, ``|r| <= ln2 / 2``, and a degree-13
+    Taylor polynomial ``p = exp(r)``.
+    """
+    t = np.floor(v * LOG2E + 0.5)
+    r = (v - t * LN2_HI) - t * LN2_LO
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    return p, np.int64(t)
 
 
 @jit
@@ -118,13 +122,34 @@ def exp_inplace(x, n, bits):
     ``exp(x < -750) = 0``, ``exp(-inf) = 0``. ``bits`` is int64 scratch of shape
     (2, >= n). Serial.
     """
-    _exp_core(x, n, bits, -750.0)
+    for i in range(n):
+        v0 = x[i]
+        p, ti = _exp_reduced(min(max(v0, -750.0), 709.0))
+        t1 = ti >> 1
+        bits[0, i] = (t1 + 1023) << 52
+        bits[1, i] = (ti - t1 + 1023) << 52
+        x[i] = p if v0 >= -750.0 else 0.0
+    scale = bits.view(np.float64)
+    for i in range(n):
+        x[i] = x[i] * scale[0, i] * scale[1, i]
 
 
 @jit
 def exp_flush(x, n, bits):
-    """As :func:`exp_inplace`, but 0 for ``x < FLUSH_BELOW`` (no subnormal results)."""
-    _exp_core(x, n, bits, FLUSH_BELOW)
+    """As :func:`exp_inplace`, but 0 for ``x < FLUSH_BELOW`` (no subnormal results).
+
+    Results are never subnormal, so ``2**t`` is one factor (one multiply and one
+    exponent store per value fewer than :func:`exp_inplace`; the same bits). Only
+    ``bits[0]`` is used.
+    """
+    for i in range(n):
+        v0 = x[i]
+        p, ti = _exp_reduced(min(max(v0, FLUSH_BELOW), 709.0))
+        bits[0, i] = (ti + 1023) << 52
+        x[i] = p if v0 >= FLUSH_BELOW else 0.0
+    scale = bits[0].view(np.float64)
+    for i in range(n):
+        x[i] = x[i] * scale[i]
 
 
 @jit
@@ -389,11 +414,40 @@ def _exp_shifted(row, nb, norm, e, rows, bits):
 
 
 @jit(reductions=True)
+def _sum_log_sum_exp(norm, s, nb, n_components):
+    """``sum_i (norm[i] + log s[i])`` for ``1 <= s[i] <= n_components`` (or 0).
+
+    One ``log`` per run of points instead of one per point: ``log`` of the product
+    of ``run`` sums, with ``n_components ** run < 1e300`` so the product cannot
+    overflow (its relative rounding, ``run * 1.1e-16``, is far below the 1e-12 the
+    tests ask of lower bounds). Saves ~0.6 us of a ~3.6 us iteration at N=200, K=3
+    (benchmarks/bench_fit_many.py) and a quarter of the log-sum-exp of the fused fit
+    at N, D, K = 100k, 2, 4. A point with ``s = 0`` (-inf everywhere) makes
+    the result ``-inf``, as the per-point sum would.
+    """
+    run = 64
+    while run > 1 and run * np.log(max(n_components, 1)) > 690.0:
+        run //= 2
+    total = 0.0
+    for i in range(nb):
+        total += norm[i]
+    for a in range(0, nb, run):
+        prod = 1.0
+        for i in range(a, min(a + run, nb)):
+            prod *= s[i]
+        total += np.log(prod)
+    return total
+
+
+@jit(reductions=True)
 def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
     """Weighted log-probabilities ``lpT`` (n_components, block) to responsibilities in place.
 
-    ``norm[:nb]`` receives ``log p(x_i)``; rows that are ``-inf`` for every
-    component get ``-inf`` and responsibility 0. ``hard`` makes responsibilities
+    ``norm`` and ``s`` are scratch (they end up holding each row's maximum and the
+    reciprocal of its sum of exponentials); without sample weights the
+    log-likelihood takes one ``log`` per run of points (:func:`_sum_log_sum_exp`)
+    instead of one per point. Rows that are ``-inf`` for every component get
+    responsibility 0 and make the result ``-inf``. ``hard`` makes responsibilities
     one-hot on the first most probable component. ``sample_weight`` is the whole
     weight vector (or length 0), ``a`` the first row of the block.
 
@@ -418,8 +472,15 @@ def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
         row = lpT[k]
         for i in range(nb):
             s[i] += row[i]
+    weighted = sample_weight.shape[0] > 0
+    if weighted:
+        total = 0.0
+        for i in range(nb):
+            w = sample_weight[a + i]
+            total += w * (norm[i] + np.log(s[i])) if w != 0.0 else 0.0
+    else:
+        total = _sum_log_sum_exp(norm, s, nb, n_components)
     for i in range(nb):
-        norm[i] = norm[i] + np.log(s[i])
         s[i] = 1.0 / s[i] if s[i] > 0.0 else 0.0
     if hard:
         for k in range(n_components):
@@ -431,11 +492,6 @@ def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
             row = lpT[k]
             for i in range(nb):
                 row[i] *= s[i]
-    total = 0.0
-    weighted = sample_weight.shape[0] > 0
-    for i in range(nb):
-        w = sample_weight[a + i] if weighted else 1.0
-        total += w * norm[i] if w != 0.0 else 0.0
     return total
 
 

@@ -15,15 +15,23 @@ from ._jit import jit
 
 
 @jit(reductions=True)
-def _weigh(resp_row, nb, sample_weight, a):
-    """Multiply by the sample weights in place; return the row's sum (its ``nk``)."""
+def _weigh(resp_row, nb, sample_weight, a, itemsize):
+    """Multiply by the sample weights in place; return the row's sum and how many kept.
+
+    The sum is the component's ``nk`` in the block; the count is how many rows
+    :func:`_rows_with_resp` would keep (one pass: the count is free here).
+    """
     if sample_weight.shape[0] > 0:
         for i in range(nb):
             resp_row[i] *= sample_weight[a + i]
+    tiny = FLUSH_RESP_32 if itemsize == 4 else 0.0
     t = 0.0
+    n = 0
     for i in range(nb):
-        t += resp_row[i]
-    return t
+        v = resp_row[i]
+        t += v
+        n += 1 if (v > 0.0) & (v >= tiny) else 0
+    return t, n
 
 
 @jit(reductions=True)
@@ -141,17 +149,6 @@ def _upper_outer(rdT, dT, nb, sxx):
 
 
 @jit(reductions=True)
-def _count_resp(r, nb, itemsize):
-    """How many of ``r[:nb]`` :func:`_rows_with_resp` keeps (vectorised count, no stores)."""
-    tiny = FLUSH_RESP_32 if itemsize == 4 else 0.0
-    n = 0
-    for i in range(nb):
-        v = r[i]
-        n += 1 if (v > 0.0) & (v >= tiny) else 0
-    return n
-
-
-@jit(reductions=True)
 def _rows_with_resp(r, nb, rT, rows):
     """Rows ``i < nb`` whose responsibility is kept, into ``rows[:n]``; return ``n``.
 
@@ -223,16 +220,17 @@ SPARSE_BUFFER_VALUES = 1 << 18
 
 
 @jit(reductions=True)
-def _full_stats_into(XT, nb, r, shift, rT, dT, rdT, rows, gd, grd, fill, k, sx, sxx):
+def _full_stats_into(XT, nb, r, kept, shift, rT, dT, rdT, rows, gd, grd, fill, k, sx, sxx):
     """``sx``, upper ``sxx`` of component ``k`` from the block.
 
     Dense when more than :data:`SPARSE_FRACTION` of the rows have a non-zero
-    responsibility. Otherwise the centred rows are appended to the component's
-    buffers ``gd[k]``, ``grd[k]`` (``fill[k]`` columns used), whose outer products
-    are added to ``sxx`` only when they are full (:func:`flush_rows_full`): the dot
-    products then run over a whole buffer instead of a few rows per block.
+    responsibility (``kept`` of them, from :func:`_weigh`). Otherwise the centred
+    rows are appended to the component's buffers ``gd[k]``, ``grd[k]`` (``fill[k]``
+    columns used), whose outer products are added to ``sxx`` only when they are
+    full (:func:`flush_rows_full`): the dot products then run over a whole buffer
+    instead of a few rows per block.
     """
-    if _count_resp(r, nb, rT.itemsize) > SPARSE_FRACTION * nb:  # dense: skip the compaction
+    if kept > SPARSE_FRACTION * nb:  # dense: skip the compaction
         _centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx)
         _upper_outer(rdT, dT, nb, sxx)
         return
@@ -282,12 +280,12 @@ def accumulate_full_T(
     ``XT``; ``rows`` (block,) and ``fill`` (n_components,) are integer.
     """
     for k in range(shift.shape[0]):
-        t = _weigh(resp[k], nb, sample_weight, a)
+        t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
         if t == 0.0:
             continue
         nk[k] += t
         _full_stats_into(
-            XT, nb, resp[k], shift[k], rT, dT, rdT, rows, gd, grd, fill, k, sx[k], sxx[k]
+            XT, nb, resp[k], kept, shift[k], rT, dT, rdT, rows, gd, grd, fill, k, sx[k], sxx[k]
         )
 
 
@@ -297,11 +295,13 @@ def accumulate_tied_T(
 ):
     """As :func:`accumulate_full_T` with one shared ``sxx`` (use :func:`flush_rows_tied`)."""
     for k in range(shift.shape[0]):
-        t = _weigh(resp[k], nb, sample_weight, a)
+        t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
         if t == 0.0:
             continue
         nk[k] += t
-        _full_stats_into(XT, nb, resp[k], shift[k], rT, dT, rdT, rows, gd, grd, fill, k, sx[k], sxx)
+        _full_stats_into(
+            XT, nb, resp[k], kept, shift[k], rT, dT, rdT, rows, gd, grd, fill, k, sx[k], sxx
+        )
 
 
 @jit(reductions=True)
@@ -324,14 +324,15 @@ def _diag_stats_rows(X, a, rows, n, rT, shift, sx, sxx_diag):
 
 
 @jit(reductions=True)
-def _diag_stats_into(X, a, XT, nb, r, shift, rT, rows, sx, sxx_diag):
+def _diag_stats_into(X, a, XT, nb, r, kept, shift, rT, rows, sx, sxx_diag):
     """``sx[m] += sum_i r_i d_im``, ``sxx_diag[m] += sum_i r_i d_im^2`` (``d = x - shift``).
 
     Rows ``a .. a + nb`` of ``X`` are the block (``XT`` its transpose). Uses only
     the rows with non-zero responsibility when they are at most
-    :data:`SPARSE_FRACTION_DIAG` of the block (read from ``X`` row by row).
+    :data:`SPARSE_FRACTION_DIAG` of the block (``kept`` of them, from :func:`_weigh`;
+    read from ``X`` row by row).
     """
-    if _count_resp(r, nb, rT.itemsize) <= SPARSE_FRACTION_DIAG * nb:
+    if kept <= SPARSE_FRACTION_DIAG * nb:
         n = _rows_with_resp(r, nb, rT, rows)
         _diag_stats_rows(X, a, rows, n, rT, shift, sx, sxx_diag)
         return
@@ -359,11 +360,11 @@ def accumulate_diag_T(X, a, XT, nb, sample_weight, resp, shift, rT, rows, nk, sx
     rows of ``X``); ``sample_weight`` is indexed from ``a`` too.
     """
     for k in range(shift.shape[0]):
-        t = _weigh(resp[k], nb, sample_weight, a)
+        t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
         if t == 0.0:
             continue
         nk[k] += t
-        _diag_stats_into(X, a, XT, nb, resp[k], shift[k], rT, rows, sx[k], sxx[k])
+        _diag_stats_into(X, a, XT, nb, resp[k], kept, shift[k], rT, rows, sx[k], sxx[k])
 
 
 @jit(reductions=True)
@@ -371,12 +372,12 @@ def accumulate_spherical_T(X, a, XT, nb, sample_weight, resp, shift, rT, rows, n
     """As :func:`accumulate_diag_T` with the trace ``sxx`` (n_components,)."""
     sxx_diag = np.empty(XT.shape[0])
     for k in range(shift.shape[0]):
-        t = _weigh(resp[k], nb, sample_weight, a)
+        t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
         if t == 0.0:
             continue
         nk[k] += t
         sxx_diag[:] = 0.0
-        _diag_stats_into(X, a, XT, nb, resp[k], shift[k], rT, rows, sx[k], sxx_diag)
+        _diag_stats_into(X, a, XT, nb, resp[k], kept, shift[k], rT, rows, sx[k], sxx_diag)
         t2 = 0.0
         for m in range(XT.shape[0]):
             t2 += sxx_diag[m]

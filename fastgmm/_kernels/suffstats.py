@@ -59,9 +59,12 @@ from .resp import add_log_weights, normalize_log_resp
 
 #: The fused full/tied passes prune (point, component) pairs (``log_prob_full_pruned_T``)
 #: from this many features on: below it the distance pass that bounds them costs as
-#: much as the triangular products it saves (N, D, K = 1M, 8, 16 and 100k, 2, 4 were
-#: 8-60% slower with pruning; 1M, 16, 8 and 200k, 32, 16 1.5-2x faster; report.py).
-PRUNE_MIN_FEATURES = 12
+#: much as the triangular products it saves (100k, 2, 4 was 60% slower with pruning).
+#: At N, D, K = 1M, 8, 16 pruning was 8% slower while the flush sat at ``e^-100`` and
+#: is 7% faster since it sits at ``e^-40`` (2 threads, 75 -> 70 ms per iteration on
+#: separated clusters, 99 -> 94 ms on overlapping ones, where the retry schedule
+#: below turns it off); 1M, 16, 8 and 200k, 32, 16 gain 1.5-3x (report.py).
+PRUNE_MIN_FEATURES = 8
 
 #: Rows per block of the streamed prediction drivers (the fused fit uses block_rows_for).
 BLOCK_ROWS = 256
