@@ -105,8 +105,9 @@ def test_suffstats_bitwise_thread_invariant_and_match_twin(rng, covariance_type,
 def test_float32_suffstats_close_to_float64_arithmetic(rng, covariance_type):
     """float32 blocks vs the float64 kernel on the same (exactly upcast) data.
 
-    Data offset by 50: differences to the float64 means are formed in float64, so
-    the float32 rounding of the means (~2e-6 here) does not enter.
+    Data offset by 50: differences to the float64 means are formed as
+    ``(x - hi) - lo`` (split_mean), so the float32 rounding of the means (~2e-6
+    here) does not enter.
     """
     n, d, k = 20000, 5, 3
     X32 = _blobs(rng, n, d, k, np.float32) + np.float32(50.0)

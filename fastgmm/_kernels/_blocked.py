@@ -6,8 +6,9 @@ points of the block with unit stride, so LLVM vectorises it. For float32 data th
 centred differences, triangular products and a block's statistics stay in float32
 (eight lanes per 256-bit register instead of four); log-probabilities, the
 log-sum-exp and every sum across blocks are float64. Differences ``x - mu`` are
-always formed in float64 from the float64 means and then rounded to the dtype of
-``XT``, so data far from the origin lose nothing to a rounded mean
+formed as ``(x - hi) - lo`` from the float64 means split into two values of the
+dtype of ``XT`` (:func:`split_mean`), so data far from the origin lose nothing to a
+rounded mean
 (tests/test_extreme.py::test_float32_with_large_offset_matches_float64_of_the_same_values);
 ``precisions_chol`` of the full/tied/diag ``*_T`` kernels comes cast to the dtype of ``XT``:
 
@@ -262,14 +263,45 @@ def _tri_sq(dT, nb, U, y, sq):
             sq[i] += y0[i] * y0[i]
 
 
+@jit
+def split_mean(c, zero):
+    """``c`` (float64) as ``hi + lo`` in the type of ``zero`` (``lo = 0`` for float64).
+
+    float32 blocks subtract a float64 mean as ``(x - hi) - lo`` in float32: eight
+    lanes and no conversions, where ``x - c`` formed in float64 and rounded costs two
+    conversions per value and runs four lanes wide (1M x 16 x 8: 96 against 120 ms
+    per iteration, 1 thread). ``x - hi`` is exact when ``x`` is within a factor 2 of
+    ``hi`` (Sterbenz), so data far from the origin keep their differences to within
+    about one float32 ulp, where a float32-rounded mean alone would lose them
+    (tests/test_extreme.py::test_float32_with_large_offset_matches_float64_of_the_same_values).
+    For float64 it is ``(x - c) - 0``: the same bits as ``x - c``.
+    """
+    T = type(zero)
+    hi = T(c)
+    return hi, T(c - hi)
+
+
+@jit  # no ``reassoc``, which would fold it into ``x - (hi + lo)``: see split_mean
+def centred(x, hi, lo):
+    """``(x - hi) - lo`` in the type of ``x`` (a mean split by :func:`split_mean`).
+
+    Its own function so that it keeps its strict floating-point semantics when
+    inlined into the ``reassoc`` loops of the callers (LLVM's fast-math flags are
+    per instruction).
+    """
+    return (x - hi) - lo
+
+
 @jit(reductions=True)
 def _centre(XT, nb, mean, dT):
+    """``dT[:, :nb] = XT[:, :nb] - mean`` (float64 ``mean``; see :func:`split_mean`)."""
+    z = type(dT[0, 0])(0.0)
     for m in range(XT.shape[0]):
-        mk = mean[m]
+        hi, lo = split_mean(mean[m], z)
         xr = XT[m]
         dr = dT[m]
         for i in range(nb):
-            dr[i] = xr[i] - mk
+            dr[i] = centred(xr[i], hi, lo)
 
 
 @jit(reductions=True)
@@ -308,25 +340,29 @@ def _scaled_sq(XT, nb, mean, scale, sq):
     memory traffic otherwise). ``scale`` has the dtype of ``XT``.
     """
     n_features = XT.shape[0]
-    T = type(sq[0])
+    z = type(sq[0])(0.0)
     for i in range(nb):
         sq[i] = 0.0
     m = 0
     while m + 4 <= n_features:
-        c0, c1, c2, c3 = mean[m], mean[m + 1], mean[m + 2], mean[m + 3]
+        h0, l0 = split_mean(mean[m], z)
+        h1, l1 = split_mean(mean[m + 1], z)
+        h2, l2 = split_mean(mean[m + 2], z)
+        h3, l3 = split_mean(mean[m + 3], z)
         p0, p1, p2, p3 = scale[m], scale[m + 1], scale[m + 2], scale[m + 3]
         x0, x1, x2, x3 = XT[m], XT[m + 1], XT[m + 2], XT[m + 3]
         for i in range(nb):
-            v0 = T(x0[i] - c0) * p0
-            v1 = T(x1[i] - c1) * p1
-            v2 = T(x2[i] - c2) * p2
-            v3 = T(x3[i] - c3) * p3
+            v0 = centred(x0[i], h0, l0) * p0
+            v1 = centred(x1[i], h1, l1) * p1
+            v2 = centred(x2[i], h2, l2) * p2
+            v3 = centred(x3[i], h3, l3) * p3
             sq[i] += (v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3)
         m += 4
     while m < n_features:
-        c0, p0, x0 = mean[m], scale[m], XT[m]
+        h0, l0 = split_mean(mean[m], z)
+        p0, x0 = scale[m], XT[m]
         for i in range(nb):
-            v0 = T(x0[i] - c0) * p0
+            v0 = centred(x0[i], h0, l0) * p0
             sq[i] += v0 * v0
         m += 1
 

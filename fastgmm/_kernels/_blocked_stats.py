@@ -10,7 +10,7 @@ statistics up to the order of the sums (tests/test_sparse_paths.py).
 
 import numpy as np
 
-from ._blocked import FLUSH_RESP_32
+from ._blocked import FLUSH_RESP_32, centred, split_mean
 from ._jit import jit
 
 
@@ -45,21 +45,24 @@ def _copy_resp(r, nb, rT):
 
 @jit(reductions=True)
 def _centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx):
-    """``dT = XT - shift`` (float64 shift), ``rdT = r * dT`` and ``sx += sum_i rdT[:, i]``.
+    """``dT = XT - shift``, ``rdT = r * dT`` and ``sx += sum_i rdT[:, i]``.
+
+    ``shift`` is float64, subtracted as in :func:`~fastgmm._kernels._blocked.split_mean`.
 
     ``r`` (float64) is first copied to ``rT`` in the dtype of ``XT`` (see
     :func:`_copy_resp`); the sum over the block runs in float64 (it is cheap next
     to :func:`_upper_outer`).
     """
     _copy_resp(r, nb, rT)
+    z = type(dT[0, 0])(0.0)
     for m in range(XT.shape[0]):
-        c = shift[m]
+        hi, lo = split_mean(shift[m], z)
         xr = XT[m]
         dr = dT[m]
         rr = rdT[m]
         t = 0.0
         for i in range(nb):
-            dr[i] = xr[i] - c  # float64 difference, rounded to the dtype of dT
+            dr[i] = centred(xr[i], hi, lo)  # see split_mean
             v = dr[i]
             w = rT[i] * v
             rr[i] = w
@@ -185,17 +188,17 @@ def _append_rows(XT, rows, n, shift, rT, gd, grd, start, sx):
     """Append the centred columns ``rows[:n]`` of ``XT`` to a component's buffers.
 
     ``gd[:, start + j] = XT[:, rows[j]] - shift``, ``grd[:, start + j] = rT[j] * gd[:, start + j]``
-    and ``sx += sum_j grd[:, start + j]`` (float64 differences, rounded as in
-    :func:`_centre_weigh`).
+    and ``sx += sum_j grd[:, start + j]`` (differences as in :func:`_centre_weigh`).
     """
+    z = type(gd[0, 0])(0.0)
     for m in range(XT.shape[0]):
-        c = shift[m]
+        hi, lo = split_mean(shift[m], z)
         xr = XT[m]
         dr = gd[m]
         rr = grd[m]
         t = 0.0
         for j in range(n):
-            v = xr[rows[j]] - c
+            v = centred(xr[rows[j]], hi, lo)
             dr[start + j] = v
             w = rT[j] * dr[start + j]
             rr[start + j] = w
@@ -339,12 +342,12 @@ def _diag_stats_into(X, a, XT, nb, r, kept, shift, rT, rows, sx, sxx_diag):
     T = type(XT[0, 0])
     _copy_resp(r, nb, rT)
     for m in range(XT.shape[0]):
-        c = shift[m]
+        hi, lo = split_mean(shift[m], T(0.0))
         xr = XT[m]
         t1 = T(0.0)
         t2 = T(0.0)
         for i in range(nb):
-            v = T(xr[i] - c)
+            v = centred(xr[i], hi, lo)
             w = rT[i] * v
             t1 += w
             t2 += w * v

@@ -12,7 +12,7 @@ responsibilities, ``log p(x)`` and the statistics are unchanged
 
 import numpy as np
 
-from ._blocked import FLUSH_BELOW, _centre, _scaled_sq, _tri_sq
+from ._blocked import FLUSH_BELOW, _centre, _scaled_sq, _tri_sq, centred, split_mean
 from ._blocked_stats import SPARSE_FRACTION
 from ._jit import jit
 
@@ -137,13 +137,14 @@ def _kept_rows(dist, nb, c, h_lo, best, rows):
 
 @jit(reductions=True)
 def _centre_rows(XT, rows, n, mean, dT):
-    """``dT[:, j] = XT[:, rows[j]] - mean`` for ``j < n`` (float64 difference, rounded)."""
+    """``dT[:, j] = XT[:, rows[j]] - mean`` for ``j < n`` (as :func:`_centre`)."""
+    z = type(dT[0, 0])(0.0)
     for m in range(XT.shape[0]):
-        mk = mean[m]
+        hi, lo = split_mean(mean[m], z)
         xr = XT[m]
         dr = dT[m]
         for j in range(n):
-            dr[j] = xr[rows[j]] - mk
+            dr[j] = centred(xr[rows[j]], hi, lo)
 
 
 @jit(reductions=True)

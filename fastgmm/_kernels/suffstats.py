@@ -289,8 +289,9 @@ def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     :func:`~fastgmm._kernels._blocked.block_rows_for` rows, transposed so the
     inner loops run over points (see :mod:`fastgmm._kernels._blocked`); no
     ``n_samples x n_components`` array exists. For float32 ``X`` the differences
-    ``x - mu`` (formed in float64), the triangular products and each block's sums
-    are float32; log-probabilities and every sum across blocks are float64.
+    ``x - mu`` (:func:`~fastgmm._kernels._blocked.split_mean`), the triangular
+    products and each block's sums are float32; log-probabilities and every sum
+    across blocks are float64.
 
     Returns
     -------
