@@ -87,7 +87,9 @@ FLUSH_BELOW = -40.0
 FLUSH_RESP_32 = 1e-20
 
 
-@jit  # no ``reassoc``: it would undo the two-part Cody-Waite reduction (1e-14 errors)
+# No ``reassoc``: it would undo the two-part Cody-Waite reduction (1e-14 errors).
+# ``contract`` (fused multiply-adds) keeps it exact and makes exp 1.5x faster.
+@jit(contract=True)
 def _exp_reduced(v):
     """Return ``(p, t)`` with ``exp(v) = p * 2**t``.
 
@@ -419,23 +421,31 @@ def _argmax_T(lpT, nb, labels):
 
 
 @jit(reductions=True)
-def _exp_shifted(row, nb, norm, e, rows, bits):
-    """``row[i] = exp(row[i] - norm[i])``, 0 below :data:`FLUSH_BELOW` (:func:`exp_flush`).
+def _exp_shifted(row, nb, norm, s, e, rows, bits):
+    """``row[i] = exp(row[i] - norm[i])``, 0 below :data:`FLUSH_BELOW`; ``s[i] += row[i]``.
 
-    When at most half of the row survives the flush (separated clusters: most
-    pairs are far below the point's best component, or pruned to ``-inf``), only
-    the survivors are gathered into ``e`` and exponentiated; the rest are 0, as
-    :func:`exp_flush` would make them. ``exp`` is element-wise and compiled without
-    fastmath, so both ways give the same bits. ``e`` (float64) and ``rows``
-    (integer) are (block,) scratch.
+    The exponentials are :func:`exp_flush`'s, with the shift and the running sum
+    folded into its two passes. When at most half of the row survives the flush
+    (separated clusters: most pairs are far below the point's best component, or
+    pruned to ``-inf``), only the survivors are gathered into ``e`` and
+    exponentiated; the rest are 0, as :func:`exp_flush` would make them. ``exp`` is
+    element-wise and compiled without fastmath, so both ways give the same bits.
+    ``e`` (float64) and ``rows`` (integer) are (block,) scratch.
     """
     kept = 0
     for i in range(nb):
         kept += 1 if row[i] - norm[i] >= FLUSH_BELOW else 0
     if 2 * kept > nb:
         for i in range(nb):
-            row[i] = row[i] - norm[i]
-        exp_flush(row, nb, bits)
+            v0 = row[i] - norm[i]
+            p, ti = _exp_reduced(min(max(v0, FLUSH_BELOW), 709.0))
+            bits[0, i] = (ti + 1023) << 52
+            row[i] = p if v0 >= FLUSH_BELOW else 0.0
+        scale = bits[0].view(np.float64)
+        for i in range(nb):
+            v = row[i] * scale[i]
+            row[i] = v
+            s[i] += v
         return
     n = 0
     for i in range(nb):  # branch-free compaction
@@ -447,6 +457,7 @@ def _exp_shifted(row, nb, norm, e, rows, bits):
     exp_flush(e, n, bits)
     for j in range(n):
         row[rows[j]] = e[j]
+        s[rows[j]] += e[j]
 
 
 @jit(reductions=True)
@@ -500,14 +511,10 @@ def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
     _row_max(lpT, nb, norm)
     e = np.empty(nb)
     rows = np.empty(nb, dtype=np.int64)
-    for k in range(n_components):
-        _exp_shifted(lpT[k], nb, norm, e, rows, bits)
     for i in range(nb):
         s[i] = 0.0
     for k in range(n_components):
-        row = lpT[k]
-        for i in range(nb):
-            s[i] += row[i]
+        _exp_shifted(lpT[k], nb, norm, s, e, rows, bits)
     weighted = sample_weight.shape[0] > 0
     if weighted:
         total = 0.0

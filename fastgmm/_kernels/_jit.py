@@ -29,12 +29,18 @@ ERROR_MODEL: str = "numpy"
 #: Opt-in flags for the blocked hot loops (``jit(reductions=True)``): ``reassoc``
 #: lets LLVM vectorise sums over rows, ``contract`` fuses multiply-adds. Never
 #: ``nnan``/``ninf``: inf/nan keep IEEE semantics. Evidence (this machine, 1 thread):
-#: a 256-long dot product 4x faster; benchmarks/bench_fastmath.py reports speed and
-#: the result's agreement with the NumPy twin.
+#: a 256-long dot product 4x faster (benchmarks/bench_kernels.py::test_upper_outer);
+#: tests/test_threads.py holds the results to the NumPy twin.
 FASTMATH_REDUCTIONS: set[str] = {"reassoc", "contract", "nsz"}
 
+#: Opt-in flags for element-wise polynomials (``jit(contract=True)``): fused
+#: multiply-adds only, no reordering, so a Cody-Waite reduction stays exact. The
+#: vectorised ``exp`` is 1.5x faster with them at the same accuracy (within 1 ulp;
+#: benchmarks/bench_kernels.py::test_exp).
+FASTMATH_CONTRACT: set[str] = {"contract"}
 
-def jit(*args, parallel: bool = False, reductions: bool = False, **kwargs):
+
+def jit(*args, parallel: bool = False, reductions: bool = False, contract: bool = False, **kwargs):
     """Compile a kernel in nopython mode with fastgmm's options.
 
     Parameters
@@ -45,11 +51,16 @@ def jit(*args, parallel: bool = False, reductions: bool = False, **kwargs):
     reductions : bool, default=False
         Use :data:`FASTMATH_REDUCTIONS` (for blocked loops whose sums run over rows;
         the order is still fixed at compile time, so results stay deterministic).
+    contract : bool, default=False
+        Use :data:`FASTMATH_CONTRACT` (fused multiply-adds; ignored with ``reductions``,
+        which includes it).
     """
     options = dict(
         nogil=True,
         cache=CACHE,
-        fastmath=FASTMATH_REDUCTIONS if reductions else FASTMATH,
+        fastmath=(
+            FASTMATH_REDUCTIONS if reductions else FASTMATH_CONTRACT if contract else FASTMATH
+        ),
         error_model=ERROR_MODEL,
         parallel=parallel,
     )
