@@ -1,8 +1,9 @@
 """Kernels and inference: fused statistics, predict, score_samples, k-means++ seeding.
 
 Also single-thread microbenchmarks of the blocked building blocks: two columns
-per pass in ``_tri_sq``, the gathered statistics behind ``SPARSE_FRACTION`` and
-the block-length sweep behind ``_blocked.block_rows_for``.
+per pass in ``_tri_sq``, the gathered statistics behind ``SPARSE_FRACTION``, the
+block-length sweep behind ``_blocked.block_rows_for`` and the fused multiply-adds
+of the vectorised ``exp`` (``_jit.FASTMATH_CONTRACT``).
 """
 
 from __future__ import annotations
@@ -261,3 +262,53 @@ def test_block_rows(benchmark, n_features, block):
     benchmark.group = f"block length D={n_features}"
     benchmark.extra_info["default"] = int(B.block_rows_for(n_features))
     assert np.all(np.isfinite(sxx))
+
+
+@jit
+def _exp_without_fma(x, n, bits):
+    """``exp_flush`` compiled without ``contract`` (the baseline of ``_jit.FASTMATH_CONTRACT``)."""
+    for i in range(n):
+        v0 = x[i]
+        v = min(max(v0, B.FLUSH_BELOW), 709.0)
+        t = np.floor(v * B.LOG2E + 0.5)
+        r = (v - t * B.LN2_HI) - t * B.LN2_LO
+        p = 1.0 / 6227020800.0
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        bits[0, i] = (np.int64(t) + 1023) << 52
+        x[i] = p if v0 >= B.FLUSH_BELOW else 0.0
+    scale = bits[0].view(np.float64)
+    for i in range(n):
+        x[i] = x[i] * scale[i]
+
+
+@pytest.mark.parametrize("kernel", ["exp_flush", "without_fma", "numpy"])
+def test_exp(benchmark, kernel):
+    """Exponentials of one 1024-value block in [FLUSH_BELOW, 0] (one thread)."""
+    nb = 1024
+    x0 = np.random.default_rng(4).uniform(B.FLUSH_BELOW, 0.0, nb)
+    x, bits = np.empty(nb), np.empty((2, nb), np.int64)
+
+    def run():
+        x[:] = x0
+        if kernel == "numpy":
+            np.exp(x, out=x)
+        else:
+            (B.exp_flush if kernel == "exp_flush" else _exp_without_fma)(x, nb, bits)
+
+    with numba_threads(1):
+        run()
+        np.testing.assert_allclose(x, np.exp(x0), rtol=4e-16, atol=0)
+        benchmark(run)
+    benchmark.group = "exp of 1024 values"
