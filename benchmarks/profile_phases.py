@@ -65,7 +65,9 @@ def run(X, w, m, pc, phase):
     shift = m.astype(X.dtype)
     fac = pc.astype(X.dtype)
     XT = np.empty((D, nbuf), X.dtype)
-    dT = np.empty((D, nbuf), X.dtype)
+    kd = np.empty((K, D, nbuf), X.dtype)
+    kr = np.empty((K, nbuf), np.int64)
+    kn = np.full(K, -1, np.int64)
     rdT = np.empty((D, nbuf), X.dtype)
     y = np.empty((2, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
@@ -93,15 +95,32 @@ def run(X, w, m, pc, phase):
         if phase >= 1:
             if D >= PRUNE_MIN_FEATURES:  # as the fit does
                 kept += _prune.log_prob_full_pruned_T(
-                    XT, nb, m, fac, const, eig, lpT, dT, y, sq, s, bits[0]
+                    XT, nb, m, fac, const, eig, lpT, kd, y, sq, s, kr, kn
                 )
             else:
-                B.log_prob_full_T(XT, nb, shift, fac, const, lpT, dT, y, sq)
+                B.log_prob_full_T(XT, nb, shift, fac, const, lpT, kd[0], y, sq)
         if phase >= 2:
             tot += B.resp_T(lpT, nb, sw, a, False, norm, s, bits)
         if phase >= 3:
             S.accumulate_full_T(
-                XT, nb, sw, a, lpT, shift, y[0], dT, rdT, bits[0], gd, grd, fill, nk, sx, sxx
+                XT,
+                nb,
+                sw,
+                a,
+                lpT,
+                shift,
+                y[0],
+                kd,
+                kr,
+                kn,
+                rdT,
+                bits[0],
+                gd,
+                grd,
+                fill,
+                nk,
+                sx,
+                sxx,
             )
     S.flush_rows_full(gd, grd, fill, sxx)
     return kept / (n * K)

@@ -74,10 +74,13 @@ def test_partial_init_parity(rng):
     """Only means_init given: the rest is estimated from k-means responsibilities."""
     X, _ = make_blobs(rng, n_samples=500)
     _, means, _, _ = random_params(rng, "full", 3, 3)
-    ours = _quiet_fit(GaussianMixture(3, means_init=means, max_iter=5, tol=0), X)
-    ref = _quiet_fit(SkGaussianMixture(3, means_init=means, max_iter=5, tol=0), X)
+    kw = dict(means_init=means, max_iter=5, tol=0, random_state=0)
+    ours = _quiet_fit(GaussianMixture(3, **kw), X)
+    ref = _quiet_fit(SkGaussianMixture(3, **kw), X)
     # Initial weights/covariances come from (possibly different) k-means labels, so only
-    # check both are proper fits of the same data.
+    # check both are proper fits of the same data. Both seeded: without random_state
+    # each k-means drew its own seeds and the scores occasionally differed by more
+    # (a failed run on 2026-11-22).
     assert ours.means_.shape == ref.means_.shape
     assert abs(ours.score(X) - ref.score(X)) < 0.5
 

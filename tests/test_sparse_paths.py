@@ -119,11 +119,22 @@ def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
     fac = chol.astype(dtype)
     exact, pruned = np.empty((k, nb)), np.empty((k, nb))
     dT, y, sq = np.empty((d, nb), dtype), np.empty((2, nb), dtype), np.empty(nb, dtype)
-    best, rows = np.empty(nb), np.empty(nb, np.int64)
+    best = np.empty(nb)
     getattr(B, f"log_prob_{cov}_T")(XT, nb, means, fac, const, exact, dT, y, sq)
     factors = fac if cov == "full" else np.ascontiguousarray(np.repeat(fac[None], k, 0))
-    _prune.log_prob_full_pruned_T(XT, nb, means, factors, const, eig, pruned, dT, y, sq, best, rows)
+    kd, kr, kn = np.empty((k, d, nb), dtype), np.empty((k, nb), np.int64), np.empty(k, np.int64)
+    _prune.log_prob_full_pruned_T(
+        XT, nb, means, factors, const, eig, pruned, kd, y, sq, best, kr, kn
+    )
     cut = pruned == -np.inf
+    # The gathered rows left for the statistics: exactly the kept pairs, centred.
+    for j in range(k):
+        if kn[j] >= 0:
+            np.testing.assert_array_equal(kr[j, : kn[j]], np.flatnonzero(~cut[j]))
+            centred = XT[:, kr[j, : kn[j]]].astype(np.float64) - means[j][:, None]
+            tol = 1e-12 if dtype == np.float64 else 1e-5
+            np.testing.assert_allclose(kd[j, :, : kn[j]], centred, rtol=tol, atol=tol)
+    assert (kn >= 0).any()
     gap = exact - exact.max(axis=0)
     # Work was skipped on most pairs, and only on pairs whose responsibility is flushed.
     assert cut.mean() > 0.5
@@ -190,9 +201,10 @@ def test_separated_blocks_take_the_sparse_paths(rng):
         _prune.precision_eig_bounds(chol[j], np.empty((2, d, d)), eig[j])
     const = np.empty(k)
     B.const_full(chol, np.full(k, -np.log(k)), const)
-    dT, y, sq = np.empty((d, nb)), np.empty((2, nb)), np.empty(nb)
-    best, rows = np.empty(nb), np.empty(nb, np.int64)
-    _prune.log_prob_full_pruned_T(XT, nb, centers, chol, const, eig, lpT, dT, y, sq, best, rows)
+    y, sq, best = np.empty((2, nb)), np.empty(nb), np.empty(nb)
+    kd, kr, kn = np.empty((k, d, nb)), np.empty((k, nb), np.int64), np.empty(k, np.int64)
+    _prune.log_prob_full_pruned_T(XT, nb, centers, chol, const, eig, lpT, kd, y, sq, best, kr, kn)
+    assert np.all(kn >= 0)  # every component's kept rows were gathered
     kept = np.isfinite(lpT).mean()
     assert kept < 0.3  # most pairs pruned
     bits = np.empty((2, nb), np.int64)

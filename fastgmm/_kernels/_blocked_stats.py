@@ -206,6 +206,37 @@ def _append_rows(XT, rows, n, shift, rT, gd, grd, start, sx):
         sx[m] += t
 
 
+@jit(reductions=True)
+def _append_centred(dk, n, rT, gd, grd, start, sx):
+    """Append already centred columns ``dk[:, :n]`` to a component's buffers.
+
+    As :func:`_append_rows` for rows the pruned log-densities gathered
+    (:func:`~fastgmm._kernels._prune.log_prob_full_pruned_T`): contiguous copies
+    instead of a second gather.
+    """
+    for m in range(dk.shape[0]):
+        src = dk[m]
+        dr = gd[m]
+        rr = grd[m]
+        t = 0.0
+        for j in range(n):
+            v = src[j]
+            dr[start + j] = v
+            w = rT[j] * v
+            rr[start + j] = w
+            t += w
+        sx[m] += t
+
+
+@jit(reductions=True)
+def _gathered_resp(r, kr, n, rT):
+    """``rT[j] = r[kr[j]]`` for ``j < n``, flushed as in :func:`_copy_resp`."""
+    tiny = FLUSH_RESP_32 if rT.itemsize == 4 else 0.0
+    for j in range(n):
+        v = r[kr[j]]
+        rT[j] = v if v >= tiny else 0.0
+
+
 @jit
 def sparse_buffer_rows(n_components, n_features, block):
     """Columns of each component's gathered-row buffers (at most ``block``).
@@ -250,6 +281,33 @@ def _full_stats_into(XT, nb, r, kept, shift, rT, dT, rdT, rows, gd, grd, fill, k
     fill[k] += n
 
 
+@jit(reductions=True)
+def _gathered_stats_into(dk, kr, n, r, rT, rdT, gd, grd, fill, k, sx, sxx):
+    """As :func:`_full_stats_into` from the rows the pruned log-densities gathered.
+
+    ``dk[:, :n]`` are the centred rows ``kr[:n]``: every row with a non-zero
+    responsibility is among them (the others were pruned to a responsibility of
+    exactly 0), and rows among them whose responsibility is 0 add exactly 0.
+    """
+    _gathered_resp(r, kr, n, rT)
+    cap = gd.shape[2]
+    if n > cap:  # a buffer narrower than the block: this block's rows on their own
+        for m in range(dk.shape[0]):
+            t = 0.0
+            for j in range(n):
+                w = rT[j] * dk[m, j]
+                rdT[m, j] = w
+                t += w
+            sx[m] += t
+        _upper_outer(rdT, dk, n, sxx)
+        return
+    if fill[k] + n > cap:
+        _upper_outer(grd[k], gd[k], fill[k], sxx)
+        fill[k] = 0
+    _append_centred(dk, n, rT, gd[k], grd[k], fill[k], sx)
+    fill[k] += n
+
+
 @jit
 def flush_rows_full(gd, grd, fill, sxx):
     """Add the outer products still in the buffers to ``sxx`` (n_components, D, D); empty them."""
@@ -270,31 +328,54 @@ def flush_rows_tied(gd, grd, fill, sxx):
 
 @jit(reductions=True)
 def accumulate_full_T(
-    XT, nb, sample_weight, a, resp, shift, rT, dT, rdT, rows, gd, grd, fill, nk, sx, sxx
+    XT, nb, sample_weight, a, resp, shift, rT, kd, kr, kn, rdT, rows, gd, grd, fill, nk, sx, sxx
 ):
     """Add a block's ``nk``, ``sx`` and upper ``sxx`` (full) from ``resp`` (n_components, block).
 
     ``resp`` is multiplied by the sample weights in place. Components with no
     responsibility in the block are skipped; a component with non-zero
     responsibility on few rows buffers those rows (:func:`_full_stats_into`): call
-    :func:`flush_rows_full` after the last block. ``shift`` (float64), ``nk``,
-    ``sx``, ``sxx`` are float64; the scratch ``rT``, ``dT``, ``rdT`` and the
-    buffers ``gd``, ``grd`` (n_components, n_features, cap) have the dtype of
-    ``XT``; ``rows`` (block,) and ``fill`` (n_components,) are integer.
+    :func:`flush_rows_full` after the last block. Components whose rows the pruned
+    log-densities gathered (``kn[k] >= 0``: ``kd``, ``kr``, ``kn`` of
+    :func:`~fastgmm._kernels._prune.log_prob_full_pruned_T`) buffer those instead
+    of gathering again; ``kd[0]`` is overwritten as scratch once component 0 is
+    done. ``shift`` (float64), ``nk``, ``sx``, ``sxx`` are float64; the scratch
+    ``rT``, ``rdT`` and the buffers ``gd``, ``grd`` (n_components, n_features, cap)
+    have the dtype of ``XT``; ``rows`` (block,) and ``fill`` (n_components,) are
+    integer.
     """
     for k in range(shift.shape[0]):
         t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
         if t == 0.0:
             continue
         nk[k] += t
-        _full_stats_into(
-            XT, nb, resp[k], kept, shift[k], rT, dT, rdT, rows, gd, grd, fill, k, sx[k], sxx[k]
-        )
+        if kn[k] >= 0:
+            _gathered_stats_into(
+                kd[k], kr[k], kn[k], resp[k], rT, rdT, gd, grd, fill, k, sx[k], sxx[k]
+            )
+        else:
+            _full_stats_into(
+                XT,
+                nb,
+                resp[k],
+                kept,
+                shift[k],
+                rT,
+                kd[0],
+                rdT,
+                rows,
+                gd,
+                grd,
+                fill,
+                k,
+                sx[k],
+                sxx[k],
+            )
 
 
 @jit(reductions=True)
 def accumulate_tied_T(
-    XT, nb, sample_weight, a, resp, shift, rT, dT, rdT, rows, gd, grd, fill, nk, sx, sxx
+    XT, nb, sample_weight, a, resp, shift, rT, kd, kr, kn, rdT, rows, gd, grd, fill, nk, sx, sxx
 ):
     """As :func:`accumulate_full_T` with one shared ``sxx`` (use :func:`flush_rows_tied`)."""
     for k in range(shift.shape[0]):
@@ -302,9 +383,14 @@ def accumulate_tied_T(
         if t == 0.0:
             continue
         nk[k] += t
-        _full_stats_into(
-            XT, nb, resp[k], kept, shift[k], rT, dT, rdT, rows, gd, grd, fill, k, sx[k], sxx
-        )
+        if kn[k] >= 0:
+            _gathered_stats_into(
+                kd[k], kr[k], kn[k], resp[k], rT, rdT, gd, grd, fill, k, sx[k], sxx
+            )
+        else:
+            _full_stats_into(
+                XT, nb, resp[k], kept, shift[k], rT, kd[0], rdT, rows, gd, grd, fill, k, sx[k], sxx
+            )
 
 
 @jit(reductions=True)

@@ -149,13 +149,17 @@ def _centre_rows(XT, rows, n, mean, dT):
 
 @jit(reductions=True)
 def _log_prob_pruned_one(XT, nb, mean, U, c, h_lo, best, row, dT, y, sq, rows):
-    """One component's row of :func:`log_prob_full_pruned_T` (``row`` holds distances)."""
+    """One component's row of :func:`log_prob_full_pruned_T` (``row`` holds distances).
+
+    Returns how many rows were gathered into ``dT[:, :n]`` (centred) and
+    ``rows[:n]``, or -1 when the whole block went through the triangular product.
+    """
     if _count_kept(row, nb, c, h_lo, best) > SPARSE_FRACTION * nb:  # dense: no compaction
         _centre(XT, nb, mean, dT)
         _tri_sq(dT, nb, U, y, sq)
         for i in range(nb):
             row[i] = c - 0.5 * sq[i]
-        return nb
+        return -1
     n = _kept_rows(row, nb, c, h_lo, best, rows)
     _centre_rows(XT, rows, n, mean, dT)
     _tri_sq(dT, n, U, y, sq)
@@ -177,7 +181,9 @@ def _distances_T(XT, nb, means, ones, lpT, sq):
 
 
 @jit(reductions=True)
-def log_prob_full_pruned_T(XT, nb, means, precisions_chol, const, eig, lpT, dT, y, sq, best, rows):
+def log_prob_full_pruned_T(
+    XT, nb, means, precisions_chol, const, eig, lpT, kd, y, sq, best, kr, kn
+):
     """As :func:`log_prob_full_T`, with ``-inf`` for pairs whose responsibility is certainly 0.
 
     Tied covariances use it with the shared factor repeated per component.
@@ -193,7 +199,15 @@ def log_prob_full_pruned_T(XT, nb, means, precisions_chol, const, eig, lpT, dT, 
     Only the kept rows go through the triangular product (gathered, when they are
     at most :data:`~fastgmm._kernels._blocked_stats.SPARSE_FRACTION` of the
     block). For fits only: the pruned entries are not the log-probabilities
-    themselves. ``best`` (float64) and ``rows`` (integer) are (block,) scratch.
+    themselves.
+
+    The gathered rows stay for the statistics
+    (:func:`~fastgmm._kernels._blocked_stats.accumulate_full_T`), which then need
+    not gather them again: ``kd[k, :, :kn[k]]`` holds ``x - mu_k`` for the rows
+    ``kr[k, :kn[k]]``; ``kn[k] = -1`` when component ``k`` was computed for the
+    whole block. ``kd`` (n_components, n_features, block) has the dtype of ``XT``,
+    ``kr`` (n_components, block) and ``kn`` (n_components,) are integer, ``best``
+    (block,) float64 scratch.
 
     Returns
     -------
@@ -208,7 +222,9 @@ def log_prob_full_pruned_T(XT, nb, means, precisions_chol, const, eig, lpT, dT, 
     computed = 0
     for k in range(means.shape[0]):
         h_lo = 0.5 * eig[k, 0]
-        computed += _log_prob_pruned_one(
-            XT, nb, means[k], precisions_chol[k], const[k], h_lo, best, lpT[k], dT, y, sq, rows
+        n = _log_prob_pruned_one(
+            XT, nb, means[k], precisions_chol[k], const[k], h_lo, best, lpT[k], kd[k], y, sq, kr[k]
         )
+        kn[k] = n
+        computed += nb if n < 0 else n
     return computed

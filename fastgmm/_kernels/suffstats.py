@@ -263,19 +263,21 @@ def eig_bounds_tied(precisions_chol, n_components, n_features):
 
 
 @jit
-def _log_prob_block(XT, nb, means, factors, const, eig, lpT, dT, y, sq, best, rows, wait):
+def _log_prob_block(XT, nb, means, factors, const, eig, lpT, kd, y, sq, best, kr, kn, wait):
     """One block's log-densities for the fused full/tied pass; return the new ``wait``.
 
-    Pruned (:func:`~fastgmm._kernels._prune.log_prob_full_pruned_T`) when ``wait``
+    Pruned (:func:`~fastgmm._kernels._prune.log_prob_full_pruned_T`, which leaves
+    its gathered rows in ``kd``, ``kr``, ``kn`` for the statistics) when ``wait``
     is 0; when that spared too few triangular products, the next
-    :data:`PRUNE_RETRY_BLOCKS` blocks are computed in full. ``factors`` holds one
-    factor per component (tied: the shared one repeated).
+    :data:`PRUNE_RETRY_BLOCKS` blocks are computed in full (``kn = -1``).
+    ``factors`` holds one factor per component (tied: the shared one repeated).
     """
     if wait > 0:
-        log_prob_full_T(XT, nb, means, factors, const, lpT, dT, y, sq)
+        log_prob_full_T(XT, nb, means, factors, const, lpT, kd[0], y, sq)
+        kn[:] = -1
         return wait - 1
     computed = log_prob_full_pruned_T(
-        XT, nb, means, factors, const, eig, lpT, dT, y, sq, best, rows
+        XT, nb, means, factors, const, eig, lpT, kd, y, sq, best, kr, kn
     )
     return PRUNE_RETRY_BLOCKS if computed >= PRUNE_PAYS_BELOW * nb * means.shape[0] else 0
 
@@ -319,7 +321,9 @@ def _suffstats_full_with(X, sample_weight, weights, means, precisions_chol, hard
     fill = np.zeros(n_components, dtype=np.int64)
     factor = precisions_chol.astype(X.dtype)
     XT = np.empty((n_features, nbuf), X.dtype)
-    dT = np.empty((n_features, nbuf), X.dtype)
+    kd = np.empty((n_components, n_features, nbuf), X.dtype)  # centred rows per component
+    kr = np.empty((n_components, nbuf), dtype=np.int64)
+    kn = np.full(n_components, -1, dtype=np.int64)
     rdT = np.empty((n_features, nbuf), X.dtype)
     y = np.empty((2, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
@@ -332,10 +336,27 @@ def _suffstats_full_with(X, sample_weight, weights, means, precisions_chol, hard
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        wait = _log_prob_block(XT, nb, means, factor, const, eig, lpT, dT, y, sq, s, bits[0], wait)
+        wait = _log_prob_block(XT, nb, means, factor, const, eig, lpT, kd, y, sq, s, kr, kn, wait)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
         accumulate_full_T(
-            XT, nb, sample_weight, a, lpT, means, y[0], dT, rdT, bits[0], gd, grd, fill, nk, sx, sxx
+            XT,
+            nb,
+            sample_weight,
+            a,
+            lpT,
+            means,
+            y[0],
+            kd,
+            kr,
+            kn,
+            rdT,
+            bits[0],
+            gd,
+            grd,
+            fill,
+            nk,
+            sx,
+            sxx,
         )
     flush_rows_full(gd, grd, fill, sxx)
     return total
@@ -369,7 +390,9 @@ def _suffstats_tied_with(X, sample_weight, weights, means, precisions_chol, hard
     for k in range(n_components):
         factors[k] = factor
     XT = np.empty((n_features, nbuf), X.dtype)
-    dT = np.empty((n_features, nbuf), X.dtype)
+    kd = np.empty((n_components, n_features, nbuf), X.dtype)  # centred rows per component
+    kr = np.empty((n_components, nbuf), dtype=np.int64)
+    kn = np.full(n_components, -1, dtype=np.int64)
     rdT = np.empty((n_features, nbuf), X.dtype)
     y = np.empty((2, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
@@ -382,10 +405,27 @@ def _suffstats_tied_with(X, sample_weight, weights, means, precisions_chol, hard
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        wait = _log_prob_block(XT, nb, means, factors, const, eig, lpT, dT, y, sq, s, bits[0], wait)
+        wait = _log_prob_block(XT, nb, means, factors, const, eig, lpT, kd, y, sq, s, kr, kn, wait)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
         accumulate_tied_T(
-            XT, nb, sample_weight, a, lpT, means, y[0], dT, rdT, bits[0], gd, grd, fill, nk, sx, sxx
+            XT,
+            nb,
+            sample_weight,
+            a,
+            lpT,
+            means,
+            y[0],
+            kd,
+            kr,
+            kn,
+            rdT,
+            bits[0],
+            gd,
+            grd,
+            fill,
+            nk,
+            sx,
+            sxx,
         )
     flush_rows_tied(gd, grd, fill, sxx)
     return total
