@@ -260,3 +260,43 @@ def test_fused_pass_on_no_rows(rng, cov, shape):
         X, np.empty(0), np.full(k, 1 / k), rng.normal(size=(k, d)), chol, False, nk, sx, sxx
     )
     assert ll == 0.0 and not nk.any()
+
+
+# --------------------------------------------------------------------------- few features
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_small_feature_kernels_equal_the_general_ones(rng, d, dtype):
+    """Up to SMALL_FEATURES features the log-densities and dense statistics take one
+    fused pass (padded features add exactly 0); they equal the per-feature passes."""
+    assert d <= B.SMALL_FEATURES
+    nb, k = 200, 3
+    XT = (rng.normal(size=(d, nb)) + 50.0).astype(dtype)
+    means = 50.0 + rng.normal(size=(k, d))
+    chol = np.triu(rng.normal(size=(k, d, d))) + 2.0 * np.eye(d)
+    fac = chol.astype(dtype)
+    const = rng.normal(size=k)
+    dT, y, sq = np.empty((d, nb), dtype), np.empty((2, nb), dtype), np.empty(nb, dtype)
+    small = np.empty((k, nb))
+    B.log_prob_full_T(XT, nb, means, fac, const, small, dT, y, sq)
+    general = np.empty((k, nb))
+    for j in range(k):
+        B._centre(XT, nb, means[j], dT)
+        B._tri_sq(dT, nb, fac[j], y, sq)
+        general[j] = const[j] - 0.5 * sq
+    tol = 1e-12 if dtype == np.float64 else 2e-5
+    np.testing.assert_allclose(small, general, rtol=tol)
+    tied = np.empty((k, nb))
+    B.log_prob_tied_T(XT, nb, means, fac[0], const, tied, dT, y, sq)
+    np.testing.assert_allclose(tied[0], general[0], rtol=tol)
+
+    r = rng.random(nb)
+    r[::7] = 0.0
+    rT, rdT = np.empty(nb, dtype), np.empty((d, nb), dtype)
+    sx_s, sxx_s = np.zeros(d), np.zeros((d, d))
+    sx_g, sxx_g = np.zeros(d), np.zeros((d, d))
+    S._small_stats(XT, nb, means[0], r, rT, sx_s, sxx_s)
+    S._centre_weigh(XT, nb, means[0], r, rT, dT, rdT, sx_g)
+    S._upper_outer(rdT, dT, nb, sxx_g)
+    np.testing.assert_allclose(sx_s, sx_g, rtol=tol, atol=tol * np.abs(sx_g).max())
+    np.testing.assert_allclose(sxx_s, sxx_g, rtol=tol, atol=tol * np.abs(sxx_g).max())
+    assert not np.tril(sxx_s, -1).any()  # upper triangle only, as _upper_outer

@@ -306,14 +306,62 @@ def _centre(XT, nb, mean, dT):
             dr[i] = centred(xr[i], hi, lo)
 
 
+#: Up to this many features the full/tied log-densities (and the dense statistics,
+#: :mod:`fastgmm._kernels._blocked_stats`) take one fused pass per component with
+#: every feature in registers, instead of a pass per feature and per column
+#: (N, D, K = 100k, 2, 4: 0.47 -> 0.10 ms of log-densities per iteration, 1 thread).
+SMALL_FEATURES = 3
+
+
+@jit
+def _feature(XT, m):
+    """Row ``m`` of ``XT``, or row 0 when ``m`` is past the last (a padded feature)."""
+    return XT[m] if m < XT.shape[0] else XT[0]
+
+
+@jit
+def _entry(U, a, b):
+    """``U[a, b]``, or 0 past the last feature (a padded feature adds exactly 0)."""
+    return U[a, b] if b < U.shape[0] else type(U[0, 0])(0.0)
+
+
+@jit(reductions=True)
+def _log_prob_small(XT, nb, mean, U, c, row):
+    """``row[i] = c - ||(x_i - mean) @ U||^2 / 2`` in one pass, up to 3 features.
+
+    Missing features are padded with zero factor entries (they add exactly 0).
+    """
+    z = type(XT[0, 0])(0.0)
+    last = XT.shape[0] - 1
+    x0, x1, x2 = XT[0], _feature(XT, 1), _feature(XT, 2)
+    h0, l0 = split_mean(mean[0], z)
+    h1, l1 = split_mean(mean[min(1, last)], z)
+    h2, l2 = split_mean(mean[min(2, last)], z)
+    u00, u01, u02 = U[0, 0], _entry(U, 0, 1), _entry(U, 0, 2)
+    u11, u12, u22 = _entry(U, 1, 1), _entry(U, 1, 2), _entry(U, 2, 2)
+    for i in range(nb):
+        d0 = centred(x0[i], h0, l0)
+        d1 = centred(x1[i], h1, l1)
+        d2 = centred(x2[i], h2, l2)
+        y0 = u00 * d0
+        y1 = u01 * d0 + u11 * d1
+        y2 = (u02 * d0 + u12 * d1) + u22 * d2
+        row[i] = c - 0.5 * ((y0 * y0 + y1 * y1) + y2 * y2)
+
+
 @jit(reductions=True)
 def log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq):
     """``lpT[k, i] = const[k] - ||(x_i - mu_k) @ U_k||^2 / 2`` for ``i < nb``.
 
     ``means``, ``precisions_chol`` and the scratch ``dT``, ``y`` (2, block), ``sq``
-    have the dtype of ``XT``; ``lpT`` is float64.
+    have the dtype of ``XT``; ``lpT`` is float64. Up to :data:`SMALL_FEATURES`
+    features, one fused pass per component (:func:`_log_prob_small`).
     """
+    small = XT.shape[0] <= SMALL_FEATURES
     for k in range(means.shape[0]):
+        if small:
+            _log_prob_small(XT, nb, means[k], precisions_chol[k], const[k], lpT[k])
+            continue
         _centre(XT, nb, means[k], dT)
         _tri_sq(dT, nb, precisions_chol[k], y, sq)
         row = lpT[k]
@@ -325,7 +373,11 @@ def log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq):
 @jit(reductions=True)
 def log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq):
     """As :func:`log_prob_full_T` with one shared factor ``U``."""
+    small = XT.shape[0] <= SMALL_FEATURES
     for k in range(means.shape[0]):
+        if small:
+            _log_prob_small(XT, nb, means[k], precisions_chol, const[k], lpT[k])
+            continue
         _centre(XT, nb, means[k], dT)
         _tri_sq(dT, nb, precisions_chol, y, sq)
         row = lpT[k]

@@ -10,7 +10,7 @@ statistics up to the order of the sums (tests/test_sparse_paths.py).
 
 import numpy as np
 
-from ._blocked import FLUSH_RESP_32, centred, split_mean
+from ._blocked import FLUSH_RESP_32, SMALL_FEATURES, _feature, centred, split_mean
 from ._jit import jit
 
 
@@ -68,6 +68,54 @@ def _centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx):
             rr[i] = w
             t += w
         sx[m] += t
+
+
+@jit(reductions=True)
+def _small_stats(XT, nb, shift, r, rT, sx, sxx):
+    """:func:`_centre_weigh` and :func:`_upper_outer` in one pass, up to 3 features.
+
+    Every sum stays in a register (``SMALL_FEATURES``); padded features are
+    multiplied by 0 and their sums are not stored.
+    """
+    _copy_resp(r, nb, rT)
+    T = type(XT[0, 0])
+    n_features = XT.shape[0]
+    last = n_features - 1
+    x0, x1, x2 = XT[0], _feature(XT, 1), _feature(XT, 2)
+    h0, l0 = split_mean(shift[0], T(0.0))
+    h1, l1 = split_mean(shift[min(1, last)], T(0.0))
+    h2, l2 = split_mean(shift[min(2, last)], T(0.0))
+    e1 = T(1.0) if n_features > 1 else T(0.0)
+    e2 = T(1.0) if n_features > 2 else T(0.0)
+    s0, s1, s2 = 0.0, 0.0, 0.0
+    t00, t01, t02, t11, t12, t22 = T(0.0), T(0.0), T(0.0), T(0.0), T(0.0), T(0.0)
+    for i in range(nb):
+        d0 = centred(x0[i], h0, l0)
+        d1 = centred(x1[i], h1, l1) * e1
+        d2 = centred(x2[i], h2, l2) * e2
+        w0 = rT[i] * d0
+        w1 = rT[i] * d1
+        w2 = rT[i] * d2
+        s0 += w0
+        s1 += w1
+        s2 += w2
+        t00 += w0 * d0
+        t01 += w0 * d1
+        t02 += w0 * d2
+        t11 += w1 * d1
+        t12 += w1 * d2
+        t22 += w2 * d2
+    sx[0] += s0
+    sxx[0, 0] += t00
+    if n_features > 1:
+        sx[1] += s1
+        sxx[0, 1] += t01
+        sxx[1, 1] += t11
+    if n_features > 2:
+        sx[2] += s2
+        sxx[0, 2] += t02
+        sxx[1, 2] += t12
+        sxx[2, 2] += t22
 
 
 @jit(reductions=True)
@@ -265,6 +313,9 @@ def _full_stats_into(XT, nb, r, kept, shift, rT, dT, rdT, rows, gd, grd, fill, k
     instead of a few rows per block.
     """
     if kept > SPARSE_FRACTION * nb:  # dense: skip the compaction
+        if XT.shape[0] <= SMALL_FEATURES:
+            _small_stats(XT, nb, shift, r, rT, sx, sxx)
+            return
         _centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx)
         _upper_outer(rdT, dT, nb, sxx)
         return
