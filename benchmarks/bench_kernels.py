@@ -264,29 +264,18 @@ def test_block_rows(benchmark, n_features, block):
     assert np.all(np.isfinite(sxx))
 
 
-@jit
+#: ``_blocked._exp_reduced`` compiled without ``contract`` (the baseline of
+#: ``_jit.FASTMATH_CONTRACT``). Not cached: it shares its source with the cached kernel.
+_exp_reduced_without_fma = jit(B._exp_reduced.py_func, cache=False)
+
+
+@jit(cache=False)
 def _exp_without_fma(x, n, bits):
-    """``exp_flush`` compiled without ``contract`` (the baseline of ``_jit.FASTMATH_CONTRACT``)."""
+    """``exp_flush`` with the polynomial compiled without fused multiply-adds."""
     for i in range(n):
         v0 = x[i]
-        v = min(max(v0, B.FLUSH_BELOW), 709.0)
-        t = np.floor(v * B.LOG2E + 0.5)
-        r = (v - t * B.LN2_HI) - t * B.LN2_LO
-        p = 1.0 / 6227020800.0
-        p = p * r + 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
-        bits[0, i] = (np.int64(t) + 1023) << 52
+        p, ti = _exp_reduced_without_fma(min(max(v0, B.FLUSH_BELOW), 709.0))
+        bits[0, i] = (ti + 1023) << 52
         x[i] = p if v0 >= B.FLUSH_BELOW else 0.0
     scale = bits[0].view(np.float64)
     for i in range(n):

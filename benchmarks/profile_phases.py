@@ -102,26 +102,12 @@ def run(X, w, m, pc, phase):
         if phase >= 2:
             tot += B.resp_T(lpT, nb, sw, a, False, norm, s, bits)
         if phase >= 3:
+            # fmt: off
             S.accumulate_full_T(
-                XT,
-                nb,
-                sw,
-                a,
-                lpT,
-                shift,
-                y[0],
-                kd,
-                kr,
-                kn,
-                rdT,
-                bits[0],
-                gd,
-                grd,
-                fill,
-                nk,
-                sx,
-                sxx,
+                XT, nb, sw, a, lpT, shift, y[0], kd, kr, kn, rdT, bits[0], gd, grd, fill, nk, sx,
+                sxx
             )
+            # fmt: on
     S.flush_rows_full(gd, grd, fill, sxx)
     return kept / (n * K)
 

@@ -405,23 +405,12 @@ def accumulate_full_T(
                 kd[k], kr[k], kn[k], resp[k], rT, rdT, gd, grd, fill, k, sx[k], sxx[k]
             )
         else:
+            # fmt: off
             _full_stats_into(
-                XT,
-                nb,
-                resp[k],
-                kept,
-                shift[k],
-                rT,
-                kd[0],
-                rdT,
-                rows,
-                gd,
-                grd,
-                fill,
-                k,
-                sx[k],
-                sxx[k],
+                XT, nb, resp[k], kept, shift[k], rT, kd[0], rdT, rows, gd, grd, fill, k, sx[k],
+                sxx[k]
             )
+            # fmt: on
 
 
 @jit(reductions=True)

@@ -338,26 +338,12 @@ def _suffstats_full_with(X, sample_weight, weights, means, precisions_chol, hard
         load_transposed(X, a, nb, XT)
         wait = _log_prob_block(XT, nb, means, factor, const, eig, lpT, kd, y, sq, s, kr, kn, wait)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
+        # fmt: off
         accumulate_full_T(
-            XT,
-            nb,
-            sample_weight,
-            a,
-            lpT,
-            means,
-            y[0],
-            kd,
-            kr,
-            kn,
-            rdT,
-            bits[0],
-            gd,
-            grd,
-            fill,
-            nk,
-            sx,
-            sxx,
+            XT, nb, sample_weight, a, lpT, means, y[0], kd, kr, kn, rdT, bits[0], gd, grd, fill, nk,
+            sx, sxx
         )
+        # fmt: on
     flush_rows_full(gd, grd, fill, sxx)
     return total
 
@@ -407,26 +393,12 @@ def _suffstats_tied_with(X, sample_weight, weights, means, precisions_chol, hard
         load_transposed(X, a, nb, XT)
         wait = _log_prob_block(XT, nb, means, factors, const, eig, lpT, kd, y, sq, s, kr, kn, wait)
         total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
+        # fmt: off
         accumulate_tied_T(
-            XT,
-            nb,
-            sample_weight,
-            a,
-            lpT,
-            means,
-            y[0],
-            kd,
-            kr,
-            kn,
-            rdT,
-            bits[0],
-            gd,
-            grd,
-            fill,
-            nk,
-            sx,
-            sxx,
+            XT, nb, sample_weight, a, lpT, means, y[0], kd, kr, kn, rdT, bits[0], gd, grd, fill, nk,
+            sx, sxx
         )
+        # fmt: on
     flush_rows_tied(gd, grd, fill, sxx)
     return total
 
