@@ -220,13 +220,13 @@ def test_sparse_resp(benchmark, n_features, nonzero, path):
         S._centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx)
         S._upper_outer(rdT, dT, nb, sxx)
 
-    gd, grd = np.empty((1, n_features, nb)), np.empty((1, n_features, nb))
+    gd, gr = np.empty((1, n_features, nb)), np.empty((1, nb))
     fill = np.zeros(1, np.int64)
 
     def auto():
         _, kept = S._weigh(r, nb, np.empty(0), 0, 8)
-        S._full_stats_into(XT, nb, r, kept, shift, rT, dT, rdT, rows, gd, grd, fill, 0, sx, sxx)
-        S.flush_rows_full(gd, grd, fill, sxx[np.newaxis])
+        S._full_stats_into(XT, nb, r, kept, shift, rT, dT, rdT, rows, gd, gr, fill, 0, sx, sxx)
+        S.flush_rows_full(gd, gr, fill, nb, rdT, sx[np.newaxis], sxx[np.newaxis])
 
     fn = auto if path == "auto" else dense
     with numba_threads(1):

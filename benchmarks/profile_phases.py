@@ -65,15 +65,15 @@ def run(X, w, m, pc, phase):
     shift = m.astype(X.dtype)
     fac = pc.astype(X.dtype)
     XT = np.empty((D, nbuf), X.dtype)
-    kd = np.empty((K, D, nbuf), X.dtype)
+    dT = np.empty((D, nbuf), X.dtype)
     kr = np.empty((K, nbuf), np.int64)
     kn = np.full(K, -1, np.int64)
-    rdT = np.empty((D, nbuf), X.dtype)
     y = np.empty((2, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
     lpT = np.empty((K, nbuf))
     norm = np.empty(nbuf)
     s = np.empty(nbuf)
+    e = np.empty(nbuf)
     bits = np.empty((2, nbuf), np.int64)
     nk = np.zeros(K)
     sx = np.zeros((K, D))
@@ -85,30 +85,35 @@ def run(X, w, m, pc, phase):
         _prune.precision_eig_bounds(pc[kk], work, eig[kk])
     cap = S.sparse_buffer_rows(K, D, nbuf)
     gd = np.empty((K, D, cap), X.dtype)
-    grd = np.empty((K, D, cap), X.dtype)
+    gr = np.empty((K, cap), X.dtype)
+    rd = np.empty((D, cap), X.dtype)
     fill = np.zeros(K, np.int64)
     tot = 0.0
     kept = 0
+    pruned = D >= PRUNE_MIN_FEATURES  # as the fit does
     for a in range(0, n - block + 1, block):
         nb = block
         B.load_transposed(X, a, nb, XT)
         if phase >= 1:
-            if D >= PRUNE_MIN_FEATURES:  # as the fit does
+            if pruned:
+                S.flush_rows_full(gd, gr, fill, nb, rd, sx, sxx)
+                # fmt: off
                 kept += _prune.log_prob_full_pruned_T(
-                    XT, nb, m, fac, const, eig, lpT, kd, y, sq, s, kr, kn
+                    XT, nb, m, fac, const, eig, lpT, dT, y, sq, s, kr, kn, gd, fill
                 )
+                # fmt: on
             else:
-                B.log_prob_full_T(XT, nb, shift, fac, const, lpT, kd[0], y, sq)
+                B.log_prob_full_T(XT, nb, shift, fac, const, lpT, dT, y, sq)
         if phase >= 2:
-            tot += B.resp_T(lpT, nb, sw, a, False, norm, s, bits)
+            tot += B.resp_kept_T(lpT, kr, kn, nb, sw, a, False, norm, s, e, bits)
         if phase >= 3:
             # fmt: off
             S.accumulate_full_T(
-                XT, nb, sw, a, lpT, shift, y[0], kd, kr, kn, rdT, bits[0], gd, grd, fill, nk, sx,
+                XT, nb, sw, a, lpT, kr, kn, shift, y[0], dT, rd, bits[0], gd, gr, fill, nk, sx,
                 sxx
             )
             # fmt: on
-    S.flush_rows_full(gd, grd, fill, sxx)
+    S.flush_rows_full(gd, gr, fill, cap, rd, sx, sxx)
     return kept / (n * K)
 
 

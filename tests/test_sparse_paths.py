@@ -122,35 +122,49 @@ def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
     best = np.empty(nb)
     getattr(B, f"log_prob_{cov}_T")(XT, nb, means, fac, const, exact, dT, y, sq)
     factors = fac if cov == "full" else np.ascontiguousarray(np.repeat(fac[None], k, 0))
-    kd, kr, kn = np.empty((k, d, nb), dtype), np.empty((k, nb), np.int64), np.empty(k, np.int64)
+    kr, kn = np.empty((k, nb), np.int64), np.empty(k, np.int64)
+    cap = 2 * nb
+    gd, fill = np.full((k, d, cap), np.nan, dtype), rng.integers(0, cap - nb, size=k)
     _prune.log_prob_full_pruned_T(
-        XT, nb, means, factors, const, eig, pruned, kd, y, sq, best, kr, kn
+        XT, nb, means, factors, const, eig, pruned, dT, y, sq, best, kr, kn, gd, fill
     )
-    cut = pruned == -np.inf
-    # The gathered rows left for the statistics: exactly the kept pairs, centred.
-    for j in range(k):
-        if kn[j] >= 0:
-            np.testing.assert_array_equal(kr[j, : kn[j]], np.flatnonzero(~cut[j]))
-            centred = XT[:, kr[j, : kn[j]]].astype(np.float64) - means[j][:, None]
-            tol = 1e-12 if dtype == np.float64 else 1e-5
-            np.testing.assert_allclose(kd[j, :, : kn[j]], centred, rtol=tol, atol=tol)
+    compact = pruned.copy()  # what resp_kept_T takes
+    # The kept rows, their log-probabilities and their centred rows, gathered straight
+    # into the statistics buffers from fill[j] on (the rest of the buffer untouched).
     assert (kn >= 0).any()
+    for j in range(k):
+        if kn[j] < 0:
+            continue
+        rows = kr[j, : kn[j]]
+        assert np.all(np.diff(rows) > 0)
+        pruned[j] = -np.inf
+        pruned[j, rows] = compact[j, : kn[j]]
+        cols = slice(fill[j], fill[j] + kn[j])
+        centred = XT[:, rows].astype(np.float64) - means[j][:, None]
+        tol = 1e-12 if dtype == np.float64 else 1e-5
+        np.testing.assert_allclose(gd[j][:, cols], centred, rtol=tol, atol=tol)
+        assert np.isnan(gd[j][:, : fill[j]]).all() and np.isnan(gd[j][:, cols.stop :]).all()
+    cut = pruned == -np.inf
     gap = exact - exact.max(axis=0)
     # Work was skipped on most pairs, and only on pairs whose responsibility is flushed.
     assert cut.mean() > 0.5
     assert np.all(gap[cut & np.isfinite(exact)] < B.FLUSH_BELOW)
     np.testing.assert_allclose(pruned[~cut], exact[~cut], rtol=1e-12)
-    # Hence identical log p(x) and responsibilities.
-    outs = []
-    for lp in (exact, pruned):
-        lpT = lp.copy()
+    # Hence identical log p(x) and responsibilities: dense from the exact log-densities,
+    # compact from the pruned ones, the same bits.
+    for hard, sw in [(False, np.empty(0)), (True, np.empty(0)), (False, rng.random(nb))]:
         norm, s, bits = np.empty(nb), np.empty(nb), np.empty((2, nb), np.int64)
-        total = B.resp_T(lpT, nb, np.empty(0), 0, False, norm, s, bits)
-        outs.append((total, norm, lpT))
-    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-14)
-    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-14)
-    np.testing.assert_array_equal(outs[0][2] == 0.0, outs[1][2] == 0.0)
-    np.testing.assert_allclose(outs[0][2], outs[1][2], rtol=1e-12, atol=0)
+        lpT = exact.copy()
+        total = B.resp_T(lpT, nb, sw, 0, hard, norm, s, bits)
+        lpK = compact.copy()
+        total_k = B.resp_kept_T(lpK, kr, kn, nb, sw, 0, hard, np.empty(nb), s, np.empty(nb), bits)
+        assert total_k == total
+        for j in range(k):
+            if kn[j] < 0:
+                np.testing.assert_array_equal(lpK[j], lpT[j])
+            else:
+                np.testing.assert_array_equal(lpK[j, : kn[j]], lpT[j, kr[j, : kn[j]]])
+                assert not lpT[j, cut[j]].any()  # every row left out has responsibility 0
 
 
 # --------------------------------------------------------------------------- fused pass
@@ -202,44 +216,50 @@ def test_separated_blocks_take_the_sparse_paths(rng):
     const = np.empty(k)
     B.const_full(chol, np.full(k, -np.log(k)), const)
     y, sq, best = np.empty((2, nb)), np.empty(nb), np.empty(nb)
-    kd, kr, kn = np.empty((k, d, nb)), np.empty((k, nb), np.int64), np.empty(k, np.int64)
-    _prune.log_prob_full_pruned_T(XT, nb, centers, chol, const, eig, lpT, kd, y, sq, best, kr, kn)
+    kr, kn, dT = np.empty((k, nb), np.int64), np.empty(k, np.int64), np.empty((d, nb))
+    gd, fill = np.empty((k, d, nb)), np.zeros(k, np.int64)
+    _prune.log_prob_full_pruned_T(
+        XT, nb, centers, chol, const, eig, lpT, dT, y, sq, best, kr, kn, gd, fill
+    )
     assert np.all(kn >= 0)  # every component's kept rows were gathered
-    kept = np.isfinite(lpT).mean()
-    assert kept < 0.3  # most pairs pruned
+    assert kn.sum() < 0.3 * k * nb  # most pairs pruned
     bits = np.empty((2, nb), np.int64)
-    B.resp_T(lpT, nb, np.empty(0), 0, False, np.empty(nb), np.empty(nb), bits)
-    assert np.all((lpT > 0).mean(axis=1) <= S.SPARSE_FRACTION)  # sparse statistics per component
+    B.resp_kept_T(
+        lpT, kr, kn, nb, np.empty(0), 0, False, np.empty(nb), np.empty(nb), np.empty(nb), bits
+    )
+    for j in range(k):  # sparse statistics per component
+        assert (lpT[j, : kn[j]] > 0).sum() <= S.SPARSE_FRACTION * nb
 
 
-@pytest.mark.parametrize("cap", [16, 40, 256])
+@pytest.mark.parametrize("cap", [256, 300, 512])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_buffered_statistics_equal_dense_ones(rng, cap, dtype):
-    """Rows buffered across blocks (flushed when full, or alone when a block's kept rows
-    exceed the buffer) give the dense statistics."""
+    """Rows buffered across blocks (flushed when a block might not fit, and at the end)
+    give the dense statistics."""
     d, nb, n_blocks = 16, 256, 6
     shift = rng.normal(size=d)
     sx_dense, sxx_dense = np.zeros(d), np.zeros((d, d))
     sx, sxx = np.zeros(d), np.zeros((d, d))
-    rT, dT, rdT = np.empty(nb, dtype), np.empty((d, nb), dtype), np.empty((d, nb), dtype)
+    rT, dT, rd = np.empty(nb, dtype), np.empty((d, nb), dtype), np.empty((d, cap), dtype)
     rows = np.empty(nb, np.int64)
-    gd, grd = np.empty((1, d, cap), dtype), np.empty((1, d, cap), dtype)
+    gd, gr = np.empty((1, d, cap), dtype), np.empty((1, cap), dtype)
     fill = np.zeros(1, np.int64)
     taken = []
     for b in range(n_blocks):
         XT = rng.normal(size=(d, nb)).astype(dtype)
         frac = [0.05, 0.2, 0.45, 0.1, 0.9, 0.3][b]
         r = np.where(rng.random(nb) < frac, rng.random(nb), 0.0)
-        S._centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx_dense)
-        S._upper_outer(rdT, dT, nb, sxx_dense)
+        S._centre_weigh(XT, nb, shift, r, rT, dT, rd, sx_dense)
+        S._upper_outer(rd, dT, nb, sxx_dense)
         total, kept = S._weigh(r, nb, np.empty(0), 0, rT.itemsize)
         assert total == pytest.approx(r.sum()) and kept == np.count_nonzero(r)
-        S._full_stats_into(XT, nb, r, kept, shift, rT, dT, rdT, rows, gd, grd, fill, 0, sx, sxx)
+        S._full_stats_into(XT, nb, r, kept, shift, rT, dT, rd, rows, gd, gr, fill, 0, sx, sxx)
         taken.append(int(fill[0]))
-    S.flush_rows_full(gd, grd, fill, sxx[np.newaxis])
+    S.flush_rows_full(gd, gr, fill, cap, rd, sx[np.newaxis], sxx[np.newaxis])
     assert fill[0] == 0
-    if cap >= 40:
-        assert max(taken) > 0  # rows were buffered (cap 16: every block's rows exceed it)
+    assert max(taken) > 0  # rows were buffered
+    if cap >= 2 * nb:
+        assert any(t > nb for t in taken)  # across blocks
     tol = 1e-12 if dtype is np.float64 else 1e-5
     np.testing.assert_allclose(sx, sx_dense, rtol=tol, atol=tol * np.abs(sx_dense).max())
     np.testing.assert_allclose(

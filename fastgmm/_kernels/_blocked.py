@@ -211,10 +211,21 @@ def const_spherical(precisions_chol, n_features, log_weights, out):
 def _tri_sq(dT, nb, U, y, sq):
     """``sq[i] = ||d_i @ U||^2`` for upper-triangular ``U`` (rows of ``dT`` are features).
 
+    :func:`_tri_sq_at` from column 0.
+    """
+    _tri_sq_at(dT, 0, nb, U, y, sq)
+
+
+@jit(reductions=True)
+def _tri_sq_at(dT, start, nb, U, y, sq):
+    """``sq[i] = ||d_i @ U||^2`` for the columns ``start .. start + nb`` of ``dT``.
+
     Two columns of ``U`` per pass share every load of a row of ``dT``, and four
     rows per pass share each load/store of the partial products ``y`` (2, block):
     1.04-1.34x over one column per pass at D = 8..32, float32 and float64, one
-    thread (benchmarks/bench_kernels.py::test_tri_sq).
+    thread (benchmarks/bench_kernels.py::test_tri_sq). ``start`` lets the pruned
+    log-densities work in place in a component's row buffer
+    (:func:`~fastgmm._kernels._prune.log_prob_full_pruned_T`).
     """
     n_features = dT.shape[0]
     y0 = y[0]
@@ -224,7 +235,7 @@ def _tri_sq(dT, nb, U, y, sq):
     j = 0
     while j + 1 < n_features:  # columns j and j + 1
         u0, v0 = U[0, j], U[0, j + 1]
-        d0 = dT[0]
+        d0 = dT[0][start:]
         for i in range(nb):
             y0[i] = u0 * d0[i]
             y1[i] = v0 * d0[i]
@@ -232,7 +243,7 @@ def _tri_sq(dT, nb, U, y, sq):
         while m + 3 <= j:
             u0, u1, u2, u3 = U[m, j], U[m + 1, j], U[m + 2, j], U[m + 3, j]
             v0, v1, v2, v3 = U[m, j + 1], U[m + 1, j + 1], U[m + 2, j + 1], U[m + 3, j + 1]
-            da, db, dc, dd = dT[m], dT[m + 1], dT[m + 2], dT[m + 3]
+            da, db, dc, dd = dT[m][start:], dT[m + 1][start:], dT[m + 2][start:], dT[m + 3][start:]
             for i in range(nb):
                 a0, a1, a2, a3 = da[i], db[i], dc[i], dd[i]
                 y0[i] += (u0 * a0 + u1 * a1) + (u2 * a2 + u3 * a3)
@@ -240,25 +251,25 @@ def _tri_sq(dT, nb, U, y, sq):
             m += 4
         while m <= j:
             u0, v0 = U[m, j], U[m, j + 1]
-            da = dT[m]
+            da = dT[m][start:]
             for i in range(nb):
                 y0[i] += u0 * da[i]
                 y1[i] += v0 * da[i]
             m += 1
         v0 = U[j + 1, j + 1]
-        da = dT[j + 1]
+        da = dT[j + 1][start:]
         for i in range(nb):
             t = y1[i] + v0 * da[i]
             sq[i] += y0[i] * y0[i] + t * t
         j += 2
     if j < n_features:  # odd n_features: the last column alone
         u0 = U[0, j]
-        d0 = dT[0]
+        d0 = dT[0][start:]
         for i in range(nb):
             y0[i] = u0 * d0[i]
         for m in range(1, j + 1):
             u0 = U[m, j]
-            da = dT[m]
+            da = dT[m][start:]
             for i in range(nb):
                 y0[i] += u0 * da[i]
         for i in range(nb):
@@ -539,8 +550,80 @@ def _sum_log_sum_exp(norm, s, nb, n_components):
 
 
 @jit(reductions=True)
+def _max_kept(lpT, kr, kn, nb, mx):
+    """``mx[i]`` = the largest entry of row ``i`` over the components (0 if all ``-inf``).
+
+    Component ``k``'s entries are ``lpT[k, :nb]`` (``kn[k] < 0``) or the compact
+    ``lpT[k, j]`` of row ``kr[k, j]`` for ``j < kn[k]`` (rows left out are ``-inf``).
+    """
+    for i in range(nb):
+        mx[i] = -np.inf
+    for k in range(lpT.shape[0]):
+        row = lpT[k]
+        if kn[k] < 0:
+            for i in range(nb):
+                v = row[i]
+                mx[i] = v if v > mx[i] else mx[i]
+            continue
+        rows = kr[k]
+        for j in range(kn[k]):
+            i = rows[j]
+            v = row[j]
+            mx[i] = v if v > mx[i] else mx[i]
+    for i in range(nb):  # a row that is -inf everywhere: exp(-inf - 0) = 0, sum 0
+        mx[i] = mx[i] if mx[i] > -np.inf else 0.0
+
+
+@jit
+def _argmax_kept(lpT, kr, kn, nb, top, labels):
+    """``labels[i]``: the first component with row ``i``'s largest entry (as :func:`_max_kept`)."""
+    for i in range(nb):
+        top[i] = -np.inf
+        labels[i] = 0
+    for k in range(lpT.shape[0]):
+        row = lpT[k]
+        dense = kn[k] < 0
+        n = nb if dense else kn[k]
+        for j in range(n):
+            i = j if dense else kr[k, j]
+            if row[j] > top[i]:
+                top[i] = row[j]
+                labels[i] = k
+
+
+@jit(reductions=True)
+def _exp_kept(vals, rows, n, norm, s, bits):
+    """As :func:`_exp_shifted` for compact entries: ``vals[j]`` belongs to row ``rows[j]``."""
+    for j in range(n):
+        vals[j] = vals[j] - norm[rows[j]]
+    exp_flush(vals, n, bits)
+    for j in range(n):
+        s[rows[j]] += vals[j]
+
+
+@jit(reductions=True)
 def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
     """Weighted log-probabilities ``lpT`` (n_components, block) to responsibilities in place.
+
+    :func:`resp_kept_T` with every component's row dense.
+    """
+    n_components = lpT.shape[0]
+    kr = np.empty((n_components, 0), dtype=np.int64)
+    kn = np.full(n_components, -1, dtype=np.int64)
+    return resp_kept_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, np.empty(nb), bits)
+
+
+@jit(reductions=True)
+def resp_kept_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits):
+    """Weighted log-probabilities to responsibilities in place, dense or compact rows.
+
+    Component ``k``'s log-probabilities are ``lpT[k, :nb]`` (``kn[k] < 0``) or, as
+    left by :func:`~fastgmm._kernels._prune.log_prob_full_pruned_T`, the compact
+    ``lpT[k, :kn[k]]`` of the rows ``kr[k, :kn[k]]`` (every other row ``-inf``);
+    the responsibilities take the same places. Compact rows cost their length, not
+    the block's: with separated clusters each point keeps about one component. The
+    results have the same bits as the dense rows with ``-inf`` filled in (max,
+    exponentials and the sums over components run in the same order).
 
     ``norm`` and ``s`` are scratch (they end up holding each row's maximum and the
     reciprocal of its sum of exponentials); without sample weights the
@@ -548,7 +631,8 @@ def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
     instead of one per point. Rows that are ``-inf`` for every component get
     responsibility 0 and make the result ``-inf``. ``hard`` makes responsibilities
     one-hot on the first most probable component. ``sample_weight`` is the whole
-    weight vector (or length 0), ``a`` the first row of the block.
+    weight vector (or length 0), ``a`` the first row of the block; ``e`` (block,)
+    float64 and ``bits`` (2, block) integer are scratch.
 
     Returns
     -------
@@ -556,17 +640,19 @@ def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
         ``sum_i w_i log p(x_i)`` over rows with ``w_i != 0``.
     """
     n_components = lpT.shape[0]
-    labels = bits[0, :0].copy()
+    labels = bits[1, :0].copy()
     if hard:  # labels from the log-probabilities themselves (first maximum on ties)
-        _argmax_T(lpT, nb, bits[0])
-        labels = bits[0].copy()
-    _row_max(lpT, nb, norm)
-    e = np.empty(nb)
-    rows = np.empty(nb, dtype=np.int64)
+        labels = np.empty(nb, dtype=np.int64)
+        _argmax_kept(lpT, kr, kn, nb, s, labels)
+    _max_kept(lpT, kr, kn, nb, norm)
     for i in range(nb):
         s[i] = 0.0
+    rows = bits[1]
     for k in range(n_components):
-        _exp_shifted(lpT[k], nb, norm, s, e, rows, bits)
+        if kn[k] < 0:
+            _exp_shifted(lpT[k], nb, norm, s, e, rows, bits)
+        else:
+            _exp_kept(lpT[k], kr[k], kn[k], norm, s, bits)
     weighted = sample_weight.shape[0] > 0
     if weighted:
         total = 0.0
@@ -577,16 +663,21 @@ def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
         total = _sum_log_sum_exp(norm, s, nb, n_components)
     for i in range(nb):
         s[i] = 1.0 / s[i] if s[i] > 0.0 else 0.0
-    if hard:
-        for k in range(n_components):
-            row = lpT[k]
-            for i in range(nb):
-                row[i] = 1.0 if labels[i] == k else 0.0
-    else:
-        for k in range(n_components):
-            row = lpT[k]
+    for k in range(n_components):
+        row = lpT[k]
+        dense = kn[k] < 0
+        n = nb if dense else kn[k]
+        if hard:
+            for j in range(n):
+                i = j if dense else kr[k, j]
+                row[j] = 1.0 if labels[i] == k else 0.0
+        elif dense:
             for i in range(nb):
                 row[i] *= s[i]
+        else:
+            rows_k = kr[k]
+            for j in range(n):
+                row[j] *= s[rows_k[j]]
     return total
 
 

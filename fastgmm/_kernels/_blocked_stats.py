@@ -232,205 +232,183 @@ SPARSE_FRACTION_DIAG = 0.25
 
 
 @jit(reductions=True)
-def _append_rows(XT, rows, n, shift, rT, gd, grd, start, sx):
-    """Append the centred columns ``rows[:n]`` of ``XT`` to a component's buffers.
-
-    ``gd[:, start + j] = XT[:, rows[j]] - shift``, ``grd[:, start + j] = rT[j] * gd[:, start + j]``
-    and ``sx += sum_j grd[:, start + j]`` (differences as in :func:`_centre_weigh`).
-    """
+def _append_rows(XT, rows, n, shift, gd, start):
+    """``gd[:, start + j] = XT[:, rows[j]] - shift`` for ``j < n`` (as :func:`_centre_weigh`)."""
     z = type(gd[0, 0])(0.0)
     for m in range(XT.shape[0]):
         hi, lo = split_mean(shift[m], z)
         xr = XT[m]
-        dr = gd[m]
-        rr = grd[m]
-        t = 0.0
+        dr = gd[m][start:]
         for j in range(n):
-            v = centred(xr[rows[j]], hi, lo)
-            dr[start + j] = v
-            w = rT[j] * dr[start + j]
-            rr[start + j] = w
-            t += w
-        sx[m] += t
+            dr[j] = centred(xr[rows[j]], hi, lo)
 
 
-@jit(reductions=True)
-def _append_centred(dk, n, rT, gd, grd, start, sx):
-    """Append already centred columns ``dk[:, :n]`` to a component's buffers.
+#: Each component's buffer of gathered rows holds this many blocks' worth of rows
+#: (at most :data:`SPARSE_BUFFER_VALUES` values per chunk; never less than one
+#: block). Measured: benchmarks/report.py, 1M x 16 x 8.
+BUFFER_BLOCKS = 2
 
-    As :func:`_append_rows` for rows the pruned log-densities gathered
-    (:func:`~fastgmm._kernels._prune.log_prob_full_pruned_T`): contiguous copies
-    instead of a second gather.
-    """
-    for m in range(dk.shape[0]):
-        src = dk[m]
-        dr = gd[m]
-        rr = grd[m]
-        t = 0.0
-        for j in range(n):
-            v = src[j]
-            dr[start + j] = v
-            w = rT[j] * v
-            rr[start + j] = w
-            t += w
-        sx[m] += t
-
-
-@jit(reductions=True)
-def _gathered_resp(r, kr, n, rT):
-    """``rT[j] = r[kr[j]]`` for ``j < n``, flushed as in :func:`_copy_resp`."""
-    tiny = FLUSH_RESP_32 if rT.itemsize == 4 else 0.0
-    for j in range(n):
-        v = r[kr[j]]
-        rT[j] = v if v >= tiny else 0.0
+#: Values a chunk's gathered-row buffers may take beyond one block per component.
+SPARSE_BUFFER_VALUES = 1 << 18
 
 
 @jit
 def sparse_buffer_rows(n_components, n_features, block):
-    """Columns of each component's gathered-row buffers (at most ``block``).
+    """Columns of each component's gathered-row buffer: room for at least one block.
 
-    Two buffers of ``(n_components, n_features, cap)`` values per chunk, capped at
-    :data:`SPARSE_BUFFER_VALUES` each so memory stays independent of ``n_samples``
-    (and small next to the data) however many components there are.
+    Memory stays independent of ``n_samples``: ``(n_components, n_features, cap)``
+    values per chunk, ``cap`` between ``block`` and ``BUFFER_BLOCKS * block``.
     """
     cap = SPARSE_BUFFER_VALUES // max(1, n_components * n_features)
-    return min(max(cap, 16), block)
-
-
-#: Values per gathered-row buffer of one chunk (two such buffers): 2 MiB in float64.
-SPARSE_BUFFER_VALUES = 1 << 18
+    return max(block, min(cap, BUFFER_BLOCKS * block))
 
 
 @jit(reductions=True)
-def _full_stats_into(XT, nb, r, kept, shift, rT, dT, rdT, rows, gd, grd, fill, k, sx, sxx):
-    """``sx``, upper ``sxx`` of component ``k`` from the block.
+def _flush_one(gdk, grk, n, rd, sx, sxx):
+    """Add the statistics of a buffer's ``n`` columns: ``sx``, upper ``sxx`` (float64).
+
+    ``gdk[:, :n]`` are centred rows and ``grk[:n]`` their responsibilities (dtype of
+    the data); ``rd`` (n_features, cap) is scratch for the weighted rows. The
+    sums over the buffer run in long, unit-stride loops.
+    """
+    for m in range(gdk.shape[0]):
+        src = gdk[m]
+        dst = rd[m]
+        t = 0.0
+        for j in range(n):
+            w = grk[j] * src[j]
+            dst[j] = w
+            t += w
+        sx[m] += t
+    _upper_outer(rd, gdk, n, sxx)
+
+
+@jit
+def flush_rows_full(gd, gr, fill, room, rd, sx, sxx):
+    """Empty every buffer with fewer than ``room`` free columns into ``sx``, ``sxx`` (full).
+
+    ``room = cap`` (``gd.shape[2]``) empties every non-empty buffer: call it after
+    the last block. ``room = block`` before a pruned block leaves space for
+    whatever it gathers.
+    """
+    cap = gd.shape[2]
+    for k in range(fill.shape[0]):
+        if fill[k] > 0 and fill[k] + room > cap:
+            _flush_one(gd[k], gr[k], fill[k], rd, sx[k], sxx[k])
+            fill[k] = 0
+
+
+@jit
+def flush_rows_tied(gd, gr, fill, room, rd, sx, sxx):
+    """As :func:`flush_rows_full` into one shared ``sxx`` (D, D)."""
+    cap = gd.shape[2]
+    for k in range(fill.shape[0]):
+        if fill[k] > 0 and fill[k] + room > cap:
+            _flush_one(gd[k], gr[k], fill[k], rd, sx[k], sxx)
+            fill[k] = 0
+
+
+@jit(reductions=True)
+def _full_stats_into(XT, nb, r, kept, shift, rT, dT, rd, rows, gd, gr, fill, k, sx, sxx):
+    """``sx``, upper ``sxx`` of component ``k`` from a block's dense responsibilities ``r``.
 
     Dense when more than :data:`SPARSE_FRACTION` of the rows have a non-zero
     responsibility (``kept`` of them, from :func:`_weigh`). Otherwise the centred
-    rows are appended to the component's buffers ``gd[k]``, ``grd[k]`` (``fill[k]``
-    columns used), whose outer products are added to ``sxx`` only when they are
-    full (:func:`flush_rows_full`): the dot products then run over a whole buffer
-    instead of a few rows per block.
+    rows and their responsibilities are appended to the component's buffers
+    ``gd[k]``, ``gr[k]`` (``fill[k]`` columns used), whose statistics are added
+    only when they are full (:func:`flush_rows_full`): the dot products then run
+    over a whole buffer instead of a few rows per block.
     """
     if kept > SPARSE_FRACTION * nb:  # dense: skip the compaction
         if XT.shape[0] <= SMALL_FEATURES:
             _small_stats(XT, nb, shift, r, rT, sx, sxx)
             return
-        _centre_weigh(XT, nb, shift, r, rT, dT, rdT, sx)
-        _upper_outer(rdT, dT, nb, sxx)
+        _centre_weigh(XT, nb, shift, r, rT, dT, rd, sx)
+        _upper_outer(rd, dT, nb, sxx)
         return
-    n = _rows_with_resp(r, nb, rT, rows)
-    cap = gd.shape[2]
-    if n > cap:  # a buffer narrower than the block: this block's rows on their own
-        _append_rows(XT, rows, n, shift, rT, dT, rdT, 0, sx)
-        _upper_outer(rdT, dT, n, sxx)
-        return
-    if fill[k] + n > cap:
-        _upper_outer(grd[k], gd[k], fill[k], sxx)
-        fill[k] = 0
-    _append_rows(XT, rows, n, shift, rT, gd[k], grd[k], fill[k], sx)
-    fill[k] += n
+    f = fill[k]
+    if f + nb > gd.shape[2]:  # _rows_with_resp may write one column past the kept ones
+        _flush_one(gd[k], gr[k], f, rd, sx, sxx)
+        f = 0
+    n = _rows_with_resp(r, nb, gr[k][f:], rows)
+    _append_rows(XT, rows, n, shift, gd[k], f)
+    fill[k] = f + n
 
 
 @jit(reductions=True)
-def _gathered_stats_into(dk, kr, n, r, rT, rdT, gd, grd, fill, k, sx, sxx):
-    """As :func:`_full_stats_into` from the rows the pruned log-densities gathered.
+def _kept_resp(r, rows, n, sample_weight, a, grk):
+    """Weigh compact responsibilities into ``grk[:n]`` (dtype of the data); return their sum.
 
-    ``dk[:, :n]`` are the centred rows ``kr[:n]``: every row with a non-zero
-    responsibility is among them (the others were pruned to a responsibility of
-    exactly 0), and rows among them whose responsibility is 0 add exactly 0.
+    ``r[j]`` belongs to the block's row ``rows[j]`` (row ``a + rows[j]`` of the
+    data, for the sample weights); the sum is float64 and the stored values are
+    flushed as in :func:`_copy_resp`.
     """
-    _gathered_resp(r, kr, n, rT)
-    cap = gd.shape[2]
-    if n > cap:  # a buffer narrower than the block: this block's rows on their own
-        for m in range(dk.shape[0]):
-            t = 0.0
-            for j in range(n):
-                w = rT[j] * dk[m, j]
-                rdT[m, j] = w
-                t += w
-            sx[m] += t
-        _upper_outer(rdT, dk, n, sxx)
-        return
-    if fill[k] + n > cap:
-        _upper_outer(grd[k], gd[k], fill[k], sxx)
-        fill[k] = 0
-    _append_centred(dk, n, rT, gd[k], grd[k], fill[k], sx)
-    fill[k] += n
-
-
-@jit
-def flush_rows_full(gd, grd, fill, sxx):
-    """Add the outer products still in the buffers to ``sxx`` (n_components, D, D); empty them."""
-    for k in range(fill.shape[0]):
-        if fill[k] > 0:
-            _upper_outer(grd[k], gd[k], fill[k], sxx[k])
-            fill[k] = 0
-
-
-@jit
-def flush_rows_tied(gd, grd, fill, sxx):
-    """As :func:`flush_rows_full` into one shared ``sxx`` (D, D)."""
-    for k in range(fill.shape[0]):
-        if fill[k] > 0:
-            _upper_outer(grd[k], gd[k], fill[k], sxx)
-            fill[k] = 0
+    tiny = FLUSH_RESP_32 if grk.itemsize == 4 else 0.0
+    weighted = sample_weight.shape[0] > 0
+    t = 0.0
+    for j in range(n):
+        v = r[j] * sample_weight[a + rows[j]] if weighted else r[j]
+        t += v
+        grk[j] = v if v >= tiny else 0.0
+    return t
 
 
 @jit(reductions=True)
 def accumulate_full_T(
-    XT, nb, sample_weight, a, resp, shift, rT, kd, kr, kn, rdT, rows, gd, grd, fill, nk, sx, sxx
+    XT, nb, sample_weight, a, resp, kr, kn, shift, rT, dT, rd, rows, gd, gr, fill, nk, sx, sxx
 ):
-    """Add a block's ``nk``, ``sx`` and upper ``sxx`` (full) from ``resp`` (n_components, block).
+    """Add a block's ``nk``, ``sx`` and upper ``sxx`` (full) from its responsibilities.
 
-    ``resp`` is multiplied by the sample weights in place. Components with no
-    responsibility in the block are skipped; a component with non-zero
-    responsibility on few rows buffers those rows (:func:`_full_stats_into`): call
-    :func:`flush_rows_full` after the last block. Components whose rows the pruned
-    log-densities gathered (``kn[k] >= 0``: ``kd``, ``kr``, ``kn`` of
-    :func:`~fastgmm._kernels._prune.log_prob_full_pruned_T`) buffer those instead
-    of gathering again; ``kd[0]`` is overwritten as scratch once component 0 is
-    done. ``shift`` (float64), ``nk``, ``sx``, ``sxx`` are float64; the scratch
-    ``rT``, ``rdT`` and the buffers ``gd``, ``grd`` (n_components, n_features, cap)
-    have the dtype of ``XT``; ``rows`` (block,) and ``fill`` (n_components,) are
-    integer.
+    ``resp`` is laid out as :func:`~fastgmm._kernels._blocked.resp_kept_T` leaves
+    it. A component with compact rows (``kn[k] >= 0``, from
+    :func:`~fastgmm._kernels._prune.log_prob_full_pruned_T`) already has its
+    centred rows in its buffer ``gd[k]`` from column ``fill[k]`` on: only the
+    responsibilities are added (``gr[k]``) and the buffer advanced. A dense one is
+    multiplied by the sample weights in place and goes through
+    :func:`_full_stats_into`. Components with no responsibility in the block are
+    skipped. Call :func:`flush_rows_full` after the last block. ``shift``
+    (float64), ``nk``, ``sx``, ``sxx`` are float64; the scratch ``rT`` (block,),
+    ``dT`` (n_features, block), ``rd`` (n_features, cap) and the buffers ``gd``
+    (n_components, n_features, cap), ``gr`` (n_components, cap) have the dtype of
+    ``XT``; ``rows`` (block,) and ``fill`` (n_components,) are integer.
     """
     for k in range(shift.shape[0]):
+        if kn[k] >= 0:
+            t = _kept_resp(resp[k], kr[k], kn[k], sample_weight, a, gr[k][fill[k] :])
+            if t != 0.0:
+                nk[k] += t
+                fill[k] += kn[k]
+            continue
         t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
         if t == 0.0:
             continue
         nk[k] += t
-        if kn[k] >= 0:
-            _gathered_stats_into(
-                kd[k], kr[k], kn[k], resp[k], rT, rdT, gd, grd, fill, k, sx[k], sxx[k]
-            )
-        else:
-            # fmt: off
-            _full_stats_into(
-                XT, nb, resp[k], kept, shift[k], rT, kd[0], rdT, rows, gd, grd, fill, k, sx[k],
-                sxx[k]
-            )
-            # fmt: on
+        # fmt: off
+        _full_stats_into(
+            XT, nb, resp[k], kept, shift[k], rT, dT, rd, rows, gd, gr, fill, k, sx[k], sxx[k]
+        )
+        # fmt: on
 
 
 @jit(reductions=True)
 def accumulate_tied_T(
-    XT, nb, sample_weight, a, resp, shift, rT, kd, kr, kn, rdT, rows, gd, grd, fill, nk, sx, sxx
+    XT, nb, sample_weight, a, resp, kr, kn, shift, rT, dT, rd, rows, gd, gr, fill, nk, sx, sxx
 ):
     """As :func:`accumulate_full_T` with one shared ``sxx`` (use :func:`flush_rows_tied`)."""
     for k in range(shift.shape[0]):
+        if kn[k] >= 0:
+            t = _kept_resp(resp[k], kr[k], kn[k], sample_weight, a, gr[k][fill[k] :])
+            if t != 0.0:
+                nk[k] += t
+                fill[k] += kn[k]
+            continue
         t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
         if t == 0.0:
             continue
         nk[k] += t
-        if kn[k] >= 0:
-            _gathered_stats_into(
-                kd[k], kr[k], kn[k], resp[k], rT, rdT, gd, grd, fill, k, sx[k], sxx
-            )
-        else:
-            _full_stats_into(
-                XT, nb, resp[k], kept, shift[k], rT, kd[0], rdT, rows, gd, grd, fill, k, sx[k], sxx
-            )
+        _full_stats_into(
+            XT, nb, resp[k], kept, shift[k], rT, dT, rd, rows, gd, gr, fill, k, sx[k], sxx
+        )
 
 
 @jit(reductions=True)

@@ -12,7 +12,7 @@ responsibilities, ``log p(x)`` and the statistics are unchanged
 
 import numpy as np
 
-from ._blocked import FLUSH_BELOW, _centre, _scaled_sq, _tri_sq, centred, split_mean
+from ._blocked import FLUSH_BELOW, _centre, _scaled_sq, _tri_sq, _tri_sq_at, centred, split_mean
 from ._blocked_stats import SPARSE_FRACTION
 from ._jit import jit
 
@@ -136,23 +136,25 @@ def _kept_rows(dist, nb, c, h_lo, best, rows):
 
 
 @jit(reductions=True)
-def _centre_rows(XT, rows, n, mean, dT):
-    """``dT[:, j] = XT[:, rows[j]] - mean`` for ``j < n`` (as :func:`_centre`)."""
+def _centre_rows(XT, rows, n, mean, dT, start):
+    """``dT[:, start + j] = XT[:, rows[j]] - mean`` for ``j < n`` (as :func:`_centre`)."""
     z = type(dT[0, 0])(0.0)
     for m in range(XT.shape[0]):
         hi, lo = split_mean(mean[m], z)
         xr = XT[m]
-        dr = dT[m]
+        dr = dT[m][start:]
         for j in range(n):
             dr[j] = centred(xr[rows[j]], hi, lo)
 
 
 @jit(reductions=True)
-def _log_prob_pruned_one(XT, nb, mean, U, c, h_lo, best, row, dT, y, sq, rows):
+def _log_prob_pruned_one(XT, nb, mean, U, c, h_lo, best, row, dT, y, sq, rows, gd, start):
     """One component's row of :func:`log_prob_full_pruned_T` (``row`` holds distances).
 
-    Returns how many rows were gathered into ``dT[:, :n]`` (centred) and
-    ``rows[:n]``, or -1 when the whole block went through the triangular product.
+    Returns how many rows were kept (their compact log-probabilities in
+    ``row[:n]``, their indices in ``rows[:n]``, centred into ``gd[:, start:start + n]``),
+    or -1 when the whole block went through the triangular product (``row[:nb]``,
+    centred rows in ``dT``).
     """
     if _count_kept(row, nb, c, h_lo, best) > SPARSE_FRACTION * nb:  # dense: no compaction
         _centre(XT, nb, mean, dT)
@@ -161,12 +163,10 @@ def _log_prob_pruned_one(XT, nb, mean, U, c, h_lo, best, row, dT, y, sq, rows):
             row[i] = c - 0.5 * sq[i]
         return -1
     n = _kept_rows(row, nb, c, h_lo, best, rows)
-    _centre_rows(XT, rows, n, mean, dT)
-    _tri_sq(dT, n, U, y, sq)
-    for i in range(nb):
-        row[i] = -np.inf
+    _centre_rows(XT, rows, n, mean, gd, start)
+    _tri_sq_at(gd, start, n, U, y, sq)
     for j in range(n):
-        row[rows[j]] = c - 0.5 * sq[j]
+        row[j] = c - 0.5 * sq[j]
     return n
 
 
@@ -182,9 +182,9 @@ def _distances_T(XT, nb, means, ones, lpT, sq):
 
 @jit(reductions=True)
 def log_prob_full_pruned_T(
-    XT, nb, means, precisions_chol, const, eig, lpT, kd, y, sq, best, kr, kn
+    XT, nb, means, precisions_chol, const, eig, lpT, dT, y, sq, best, kr, kn, gd, fill
 ):
-    """As :func:`log_prob_full_T`, with ``-inf`` for pairs whose responsibility is certainly 0.
+    """As :func:`log_prob_full_T`, leaving out pairs whose responsibility is certainly 0.
 
     Tied covariances use it with the shared factor repeated per component.
 
@@ -192,22 +192,26 @@ def log_prob_full_pruned_T(
     of :func:`precision_eig_bounds` bracket every log-probability:
     ``const - eig[k, 1] / 2 * dist <= log p <= const - eig[k, 0] / 2 * dist``.
     Pairs whose upper bound is more than ``-PRUNE_BELOW`` nats below the point's
-    best lower bound get ``-inf``; :func:`~fastgmm._kernels._blocked.resp_T` would
-    flush them to a responsibility of exactly 0, so ``log p(x)``, the
-    responsibilities and the statistics equal those of
-    :func:`~fastgmm._kernels._blocked.log_prob_full_T` (tests/test_sparse_paths.py).
-    Only the kept rows go through the triangular product (gathered, when they are
-    at most :data:`~fastgmm._kernels._blocked_stats.SPARSE_FRACTION` of the
-    block). For fits only: the pruned entries are not the log-probabilities
-    themselves.
+    best lower bound are left out (``-inf``):
+    :func:`~fastgmm._kernels._blocked.resp_kept_T` would flush them to a
+    responsibility of exactly 0, so ``log p(x)``, the responsibilities and the
+    statistics equal those of :func:`~fastgmm._kernels._blocked.log_prob_full_T`
+    (tests/test_sparse_paths.py). For fits only.
 
-    The gathered rows stay for the statistics
-    (:func:`~fastgmm._kernels._blocked_stats.accumulate_full_T`), which then need
-    not gather them again: ``kd[k, :, :kn[k]]`` holds ``x - mu_k`` for the rows
-    ``kr[k, :kn[k]]``; ``kn[k] = -1`` when component ``k`` was computed for the
-    whole block. ``kd`` (n_components, n_features, block) has the dtype of ``XT``,
-    ``kr`` (n_components, block) and ``kn`` (n_components,) are integer, ``best``
-    (block,) float64 scratch.
+    When component ``k`` keeps at most
+    :data:`~fastgmm._kernels._blocked_stats.SPARSE_FRACTION` of the block, only the
+    kept rows go through the triangular product, and the result is compact:
+    ``kn[k]`` rows ``kr[k, :kn[k]]`` with log-probabilities ``lpT[k, :kn[k]]``
+    (the layout :func:`~fastgmm._kernels._blocked.resp_kept_T` takes). Their
+    centred rows are gathered straight into the component's statistics buffer,
+    ``gd[k, :, fill[k]:fill[k] + kn[k]]``, where
+    :func:`~fastgmm._kernels._blocked_stats.accumulate_full_T` uses them without
+    a copy (the caller leaves room for a whole block:
+    :func:`~fastgmm._kernels._blocked_stats.flush_rows_full`). Otherwise
+    ``kn[k] = -1`` and ``lpT[k, :nb]`` is the whole row. ``dT`` (n_features, block)
+    and ``gd`` (n_components, n_features, cap) have the dtype of ``XT``; ``kr``
+    (n_components, block), ``kn`` and ``fill`` (n_components,) are integer,
+    ``best`` (block,) float64 scratch.
 
     Returns
     -------
@@ -222,9 +226,12 @@ def log_prob_full_pruned_T(
     computed = 0
     for k in range(means.shape[0]):
         h_lo = 0.5 * eig[k, 0]
+        # fmt: off
         n = _log_prob_pruned_one(
-            XT, nb, means[k], precisions_chol[k], const[k], h_lo, best, lpT[k], kd[k], y, sq, kr[k]
+            XT, nb, means[k], precisions_chol[k], const[k], h_lo, best, lpT[k], dT, y, sq, kr[k],
+            gd[k], fill[k]
         )
+        # fmt: on
         kn[k] = n
         computed += nb if n < 0 else n
     return computed

@@ -37,6 +37,7 @@ from ._blocked import (
     log_prob_diag_T,
     log_prob_full_T,
     log_prob_spherical_T,
+    resp_kept_T,
     resp_T,
 )
 from ._blocked_stats import (
@@ -263,22 +264,26 @@ def eig_bounds_tied(precisions_chol, n_components, n_features):
 
 
 @jit
-def _log_prob_block(XT, nb, means, factors, const, eig, lpT, kd, y, sq, best, kr, kn, wait):
+def _log_prob_block(
+    XT, nb, means, factors, const, eig, lpT, dT, y, sq, best, kr, kn, gd, fill, wait
+):
     """One block's log-densities for the fused full/tied pass; return the new ``wait``.
 
-    Pruned (:func:`~fastgmm._kernels._prune.log_prob_full_pruned_T`, which leaves
-    its gathered rows in ``kd``, ``kr``, ``kn`` for the statistics) when ``wait``
-    is 0; when that spared too few triangular products, the next
+    Pruned (:func:`~fastgmm._kernels._prune.log_prob_full_pruned_T`: compact rows
+    ``kr``, ``kn``, centred rows gathered into the buffers ``gd`` from ``fill``
+    on) when ``wait`` is 0; when that spared too few triangular products, the next
     :data:`PRUNE_RETRY_BLOCKS` blocks are computed in full (``kn = -1``).
     ``factors`` holds one factor per component (tied: the shared one repeated).
     """
     if wait > 0:
-        log_prob_full_T(XT, nb, means, factors, const, lpT, kd[0], y, sq)
+        log_prob_full_T(XT, nb, means, factors, const, lpT, dT, y, sq)
         kn[:] = -1
         return wait - 1
+    # fmt: off
     computed = log_prob_full_pruned_T(
-        XT, nb, means, factors, const, eig, lpT, kd, y, sq, best, kr, kn
+        XT, nb, means, factors, const, eig, lpT, dT, y, sq, best, kr, kn, gd, fill
     )
+    # fmt: on
     return PRUNE_RETRY_BLOCKS if computed >= PRUNE_PAYS_BELOW * nb * means.shape[0] else 0
 
 
@@ -316,35 +321,40 @@ def _suffstats_full_with(X, sample_weight, weights, means, precisions_chol, hard
     const = np.empty(n_components)
     const_full(precisions_chol, np.log(weights), const)
     cap = sparse_buffer_rows(n_components, n_features, nbuf)
-    gd = np.empty((n_components, n_features, cap), X.dtype)
-    grd = np.empty((n_components, n_features, cap), X.dtype)
+    gd = np.empty((n_components, n_features, cap), X.dtype)  # gathered centred rows
+    gr = np.empty((n_components, cap), X.dtype)  # and their responsibilities
     fill = np.zeros(n_components, dtype=np.int64)
+    rd = np.empty((n_features, cap), X.dtype)
     factor = precisions_chol.astype(X.dtype)
     XT = np.empty((n_features, nbuf), X.dtype)
-    kd = np.empty((n_components, n_features, nbuf), X.dtype)  # centred rows per component
+    dT = np.empty((n_features, nbuf), X.dtype)
     kr = np.empty((n_components, nbuf), dtype=np.int64)
     kn = np.full(n_components, -1, dtype=np.int64)
-    rdT = np.empty((n_features, nbuf), X.dtype)
     y = np.empty((2, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
     lpT = np.empty((n_components, nbuf))
     norm = np.empty(nbuf)
     s = np.empty(nbuf)
+    e = np.empty(nbuf)
     bits = np.empty((2, nbuf), dtype=np.int64)
     total = 0.0
     wait = 0 if n_features >= PRUNE_MIN_FEATURES else n_samples  # blocks until pruning
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        wait = _log_prob_block(XT, nb, means, factor, const, eig, lpT, kd, y, sq, s, kr, kn, wait)
-        total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
+        if wait == 0:  # room for the rows a pruned block gathers
+            flush_rows_full(gd, gr, fill, nb, rd, sx, sxx)
         # fmt: off
+        wait = _log_prob_block(
+            XT, nb, means, factor, const, eig, lpT, dT, y, sq, s, kr, kn, gd, fill, wait
+        )
+        total += resp_kept_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits)
         accumulate_full_T(
-            XT, nb, sample_weight, a, lpT, means, y[0], kd, kr, kn, rdT, bits[0], gd, grd, fill, nk,
+            XT, nb, sample_weight, a, lpT, kr, kn, means, y[0], dT, rd, bits[0], gd, gr, fill, nk,
             sx, sxx
         )
         # fmt: on
-    flush_rows_full(gd, grd, fill, sxx)
+    flush_rows_full(gd, gr, fill, cap, rd, sx, sxx)
     return total
 
 
@@ -367,39 +377,44 @@ def _suffstats_tied_with(X, sample_weight, weights, means, precisions_chol, hard
     const = np.empty(n_components)
     const_tied(precisions_chol, np.log(weights), const)
     cap = sparse_buffer_rows(n_components, n_features, nbuf)
-    gd = np.empty((n_components, n_features, cap), X.dtype)
-    grd = np.empty((n_components, n_features, cap), X.dtype)
+    gd = np.empty((n_components, n_features, cap), X.dtype)  # gathered centred rows
+    gr = np.empty((n_components, cap), X.dtype)  # and their responsibilities
     fill = np.zeros(n_components, dtype=np.int64)
+    rd = np.empty((n_features, cap), X.dtype)
     factor = precisions_chol.astype(X.dtype)
     d = precisions_chol.shape[0]  # not X's: Dask's metadata calls pass a (0, 0) X
     factors = np.empty((n_components, d, d), X.dtype)  # the pruned pass takes one per component
     for k in range(n_components):
         factors[k] = factor
     XT = np.empty((n_features, nbuf), X.dtype)
-    kd = np.empty((n_components, n_features, nbuf), X.dtype)  # centred rows per component
+    dT = np.empty((n_features, nbuf), X.dtype)
     kr = np.empty((n_components, nbuf), dtype=np.int64)
     kn = np.full(n_components, -1, dtype=np.int64)
-    rdT = np.empty((n_features, nbuf), X.dtype)
     y = np.empty((2, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
     lpT = np.empty((n_components, nbuf))
     norm = np.empty(nbuf)
     s = np.empty(nbuf)
+    e = np.empty(nbuf)
     bits = np.empty((2, nbuf), dtype=np.int64)
     total = 0.0
     wait = 0 if n_features >= PRUNE_MIN_FEATURES else n_samples  # blocks until pruning
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        wait = _log_prob_block(XT, nb, means, factors, const, eig, lpT, kd, y, sq, s, kr, kn, wait)
-        total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
+        if wait == 0:  # room for the rows a pruned block gathers
+            flush_rows_tied(gd, gr, fill, nb, rd, sx, sxx)
         # fmt: off
+        wait = _log_prob_block(
+            XT, nb, means, factors, const, eig, lpT, dT, y, sq, s, kr, kn, gd, fill, wait
+        )
+        total += resp_kept_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits)
         accumulate_tied_T(
-            XT, nb, sample_weight, a, lpT, means, y[0], kd, kr, kn, rdT, bits[0], gd, grd, fill, nk,
+            XT, nb, sample_weight, a, lpT, kr, kn, means, y[0], dT, rd, bits[0], gd, gr, fill, nk,
             sx, sxx
         )
         # fmt: on
-    flush_rows_tied(gd, grd, fill, sxx)
+    flush_rows_tied(gd, gr, fill, cap, rd, sx, sxx)
     return total
 
 
