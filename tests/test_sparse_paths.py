@@ -92,6 +92,33 @@ def test_precision_eig_bounds_disable_pruning_on_a_degenerate_factor(bad):
 
 
 # --------------------------------------------------------------------------- pruning
+@pytest.mark.parametrize("offset", [0.0, 1e4, 1e8])
+@pytest.mark.parametrize("k", [1, 5, 8])
+def test_expanded_distances_bracket_the_exact_ones(rng, k, offset):
+    """float64 distances in the expanded form, widened by their rounding allowance,
+    bracket the exact squared distances, however far the data sit from the origin
+    (cancellation) and for any number of components (groups of four and the rest)."""
+    d, nb = 13, 200
+    centers = offset + rng.normal(scale=3.0, size=(k, d))
+    XT = np.ascontiguousarray((centers[rng.integers(k, size=nb)] + rng.normal(size=(nb, d))).T)
+    XT[:, 0] = centers[0]  # a point on a mean: distance 0, the hardest case
+    exact = ((XT.T[None, :, :] - centers[:, None, :]) ** 2).sum(axis=2)  # rounding ~1e-16 rel
+    lo, xc, xx = np.empty((k, nb)), np.empty((d, nb)), np.empty(nb)
+    mm = _prune._expanded_distances_T(XT, nb, centers, lo, xc, xx)
+    hi = lo + (xx[None, :] + mm[:, None])
+    slack = 4e-16 * exact  # rounding of `exact` itself
+    assert np.all(lo <= exact + slack)
+    assert np.all(hi >= exact - slack)
+    # Tight, not just valid: the allowance is tiny next to the spread of the data.
+    assert np.max(hi - lo) <= 1e-11 * max(1.0, offset**2) * d
+    # And the bound on each point's best log-probability holds.
+    const, eig = rng.normal(size=k), np.tile([0.5, 2.0], (k, 1))
+    best = np.empty(nb)
+    _prune._distance_bounds_T(XT, nb, centers, const, eig, lo.copy(), best, xc, np.empty(nb))
+    truth = (const[:, None] - 0.5 * eig[:, 1:2] * exact).max(axis=0)
+    assert np.all(best <= truth + 1e-9 * np.abs(truth))
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("cov", ["full", "tied"])
 def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):

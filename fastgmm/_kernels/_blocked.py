@@ -157,11 +157,26 @@ def exp_flush(x, n, bits):
 
 @jit
 def load_transposed(X, a, nb, XT):
-    """``XT[m, i] = X[a + i, m]`` for ``i < nb`` (serial; ``XT`` has the dtype of ``X``)."""
+    """``XT[m, i] = X[a + i, m]`` for ``i < nb`` (serial; ``XT`` has the dtype of ``X``).
+
+    Four rows per pass: each store into a row of ``XT`` fills four neighbouring
+    values (per 1M rows, 1 thread: D = 16 float32 8.8 -> 6.0 ms, float64 11.2 -> 9.6;
+    D = 32 26-28 -> 16-18 ms; ``X.sum()`` takes 5.5 / 8.9 ms at D = 16).
+    """
     n_features = X.shape[1]
-    for i in range(nb):
+    i = 0
+    while i + 4 <= nb:
+        x0, x1, x2, x3 = X[a + i], X[a + i + 1], X[a + i + 2], X[a + i + 3]
+        for m in range(n_features):
+            XT[m, i] = x0[m]
+            XT[m, i + 1] = x1[m]
+            XT[m, i + 2] = x2[m]
+            XT[m, i + 3] = x3[m]
+        i += 4
+    while i < nb:
         for m in range(n_features):
             XT[m, i] = X[a + i, m]
+        i += 1
 
 
 # --------------------------------------------------------------------------- constants

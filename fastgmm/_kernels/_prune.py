@@ -180,6 +180,143 @@ def _distances_T(XT, nb, means, ones, lpT, sq):
             row[i] = sq[i]
 
 
+#: Rounding allowance of :func:`_expanded_distances_T`, in units of
+#: ``2**-53 * (||x - c||^2 + ||mu - c||^2)`` per feature: the expanded form's sums
+#: (at most ``n_features + 2`` roundings of terms bounded by that) and the rounded
+#: centred values (``2 * 2**-53`` relative each), with room to spare.
+EXPANDED_ROUNDING = 4.0
+
+
+@jit(reductions=True)
+def _dot4_into(xc, nb, mc, k0, r0, r1, r2, r3):
+    """``r_j[i] -= 2 mc[k0 + j] . xc[:, i]`` for four components, four features per pass."""
+    n_features = xc.shape[0]
+    m = 0
+    while m + 4 <= n_features:
+        a0, a1, a2, a3 = mc[k0, m], mc[k0, m + 1], mc[k0, m + 2], mc[k0, m + 3]
+        b0, b1, b2, b3 = mc[k0 + 1, m], mc[k0 + 1, m + 1], mc[k0 + 1, m + 2], mc[k0 + 1, m + 3]
+        c0, c1, c2, c3 = mc[k0 + 2, m], mc[k0 + 2, m + 1], mc[k0 + 2, m + 2], mc[k0 + 2, m + 3]
+        d0, d1, d2, d3 = mc[k0 + 3, m], mc[k0 + 3, m + 1], mc[k0 + 3, m + 2], mc[k0 + 3, m + 3]
+        x0, x1, x2, x3 = xc[m], xc[m + 1], xc[m + 2], xc[m + 3]
+        for i in range(nb):
+            v0, v1, v2, v3 = x0[i], x1[i], x2[i], x3[i]
+            r0[i] += (a0 * v0 + a1 * v1) + (a2 * v2 + a3 * v3)
+            r1[i] += (b0 * v0 + b1 * v1) + (b2 * v2 + b3 * v3)
+            r2[i] += (c0 * v0 + c1 * v1) + (c2 * v2 + c3 * v3)
+            r3[i] += (d0 * v0 + d1 * v1) + (d2 * v2 + d3 * v3)
+        m += 4
+    while m < n_features:
+        a0, b0, c0, d0 = mc[k0, m], mc[k0 + 1, m], mc[k0 + 2, m], mc[k0 + 3, m]
+        x0 = xc[m]
+        for i in range(nb):
+            v0 = x0[i]
+            r0[i] += a0 * v0
+            r1[i] += b0 * v0
+            r2[i] += c0 * v0
+            r3[i] += d0 * v0
+        m += 1
+
+
+@jit(reductions=True)
+def _expanded_distances_T(XT, nb, means, lpT, xc, xx):
+    """Squared distances as ``||x - c||^2 + ||mu - c||^2 - 2 (mu - c).(x - c)`` (float64).
+
+    ``c`` is the mean of the means. Four components share every load of ``x``, so
+    the pass is multiply-adds (N, D, K = 1M, 16, 8: 1.5x faster than the direct
+    differences). Unlike the direct form its rounding is relative to
+    ``||x - c||^2 + ||mu - c||^2``, not to the distance: the returned ``lpT`` is
+    the distance *less* :data:`EXPANDED_ROUNDING` of that, a lower bound, and
+    ``xx[i] = ||x_i - c||^2`` and the returned ``mm[k] = ||mu_k - c||^2`` let the
+    caller add the same to get an upper bound. ``xc`` (n_features, block) is
+    scratch.
+    """
+    n_components, n_features = means.shape
+    c = np.zeros(n_features)
+    for k in range(n_components):
+        for m in range(n_features):
+            c[m] += means[k, m]
+    for m in range(n_features):
+        c[m] /= max(n_components, 1)
+    mc = np.empty((n_components, n_features))
+    mm = np.zeros(n_components)
+    for k in range(n_components):
+        for m in range(n_features):
+            mc[k, m] = means[k, m] - c[m]
+            mm[k] += mc[k, m] * mc[k, m]
+    for i in range(nb):
+        xx[i] = 0.0
+    for m in range(n_features):
+        cm = c[m]
+        xr = XT[m]
+        xo = xc[m]
+        for i in range(nb):
+            v = xr[i] - cm
+            xo[i] = v
+            xx[i] += v * v
+    for k in range(n_components):
+        row = lpT[k]
+        t = mm[k]
+        for i in range(nb):
+            row[i] = xx[i] + t
+        for m in range(n_features):
+            mc[k, m] *= -2.0
+    k = 0
+    while k + 4 <= n_components:
+        _dot4_into(xc, nb, mc, k, lpT[k], lpT[k + 1], lpT[k + 2], lpT[k + 3])
+        k += 4
+    while k < n_components:  # the last n_components % 4 alone
+        row = lpT[k]
+        for m in range(n_features):
+            a0 = mc[k, m]
+            x0 = xc[m]
+            for i in range(nb):
+                row[i] += a0 * x0[i]
+        k += 1
+    g = EXPANDED_ROUNDING * (n_features + 4) * 2.0**-53
+    for k in range(n_components):
+        row = lpT[k]
+        t = mm[k]
+        for i in range(nb):
+            row[i] -= g * (xx[i] + t)
+    for i in range(nb):
+        xx[i] *= 2.0 * g
+    for k in range(n_components):
+        mm[k] *= 2.0 * g
+    return mm
+
+
+@jit(reductions=True)
+def _bound_best_widened(lpT, nb, const, eig, best, xx, mm):
+    """As :func:`_bound_best` from lower bounds ``lpT`` of the distances widened by ``xx + mm``."""
+    for i in range(nb):
+        best[i] = -np.inf
+    for k in range(lpT.shape[0]):
+        row = lpT[k]
+        c = const[k]
+        h = 0.5 * eig[k, 1]
+        t = mm[k]
+        for i in range(nb):
+            v = c - h * (row[i] + (xx[i] + t))
+            best[i] = v if v > best[i] else best[i]
+
+
+@jit(reductions=True)
+def _distance_bounds_T(XT, nb, means, const, eig, lpT, best, dT, sq):
+    """Lower bounds of the squared distances into ``lpT``; ``best`` as :func:`_bound_best`.
+
+    float64 data take the expanded form (:func:`_expanded_distances_T`, with its
+    rounding allowance); float32 data the direct differences (rounding far below
+    :data:`BOUND_SLACK`). ``dT`` and ``sq`` are scratch.
+    """
+    if XT.itemsize == 8:
+        mm = _expanded_distances_T(XT, nb, means, lpT, dT, sq)
+        _bound_best_widened(lpT, nb, const, eig, best, sq, mm)
+        return
+    ones = np.ones(XT.shape[0], dtype=sq.dtype)
+    _distances_T(XT, nb, means, ones, lpT, sq)
+    _bound_best(lpT, nb, const, eig, best)
+
+
 @jit(reductions=True)
 def log_prob_full_pruned_T(
     XT, nb, means, precisions_chol, const, eig, lpT, dT, y, sq, best, kr, kn, gd, fill
@@ -220,9 +357,7 @@ def log_prob_full_pruned_T(
         caller stops pruning for a while when this is most of them
         (:data:`PRUNE_PAYS_BELOW`).
     """
-    ones = np.ones(XT.shape[0], dtype=sq.dtype)
-    _distances_T(XT, nb, means, ones, lpT, sq)
-    _bound_best(lpT, nb, const, eig, best)
+    _distance_bounds_T(XT, nb, means, const, eig, lpT, best, dT, sq)
     computed = 0
     for k in range(means.shape[0]):
         h_lo = 0.5 * eig[k, 0]
