@@ -332,6 +332,23 @@ def _centre(XT, nb, mean, dT):
             dr[i] = centred(xr[i], hi, lo)
 
 
+@jit(reductions=True)
+def _centre_rows(XT, rows, n, mean, dT, start):
+    """``dT[:, start + j] = XT[:, rows[j]] - mean`` for ``j < n`` (as :func:`_centre`).
+
+    Gathers a block's rows into a column range of ``dT``: the pruned
+    log-densities and the sparse statistics write them straight into a
+    component's statistics buffer.
+    """
+    z = type(dT[0, 0])(0.0)
+    for m in range(XT.shape[0]):
+        hi, lo = split_mean(mean[m], z)
+        xr = XT[m]
+        dr = dT[m][start:]
+        for j in range(n):
+            dr[j] = centred(xr[rows[j]], hi, lo)
+
+
 #: Up to this many features the full/tied log-densities (and the dense statistics,
 #: :mod:`fastgmm._kernels._blocked_stats`) take one fused pass per component with
 #: every feature in registers, instead of a pass per feature and per column

@@ -10,7 +10,7 @@ statistics up to the order of the sums (tests/test_sparse_paths.py).
 
 import numpy as np
 
-from ._blocked import FLUSH_RESP_32, SMALL_FEATURES, _feature, centred, split_mean
+from ._blocked import FLUSH_RESP_32, SMALL_FEATURES, _centre_rows, _feature, centred, split_mean
 from ._jit import jit
 
 
@@ -231,18 +231,6 @@ SPARSE_FRACTION = 0.5
 SPARSE_FRACTION_DIAG = 0.25
 
 
-@jit(reductions=True)
-def _append_rows(XT, rows, n, shift, gd, start):
-    """``gd[:, start + j] = XT[:, rows[j]] - shift`` for ``j < n`` (as :func:`_centre_weigh`)."""
-    z = type(gd[0, 0])(0.0)
-    for m in range(XT.shape[0]):
-        hi, lo = split_mean(shift[m], z)
-        xr = XT[m]
-        dr = gd[m][start:]
-        for j in range(n):
-            dr[j] = centred(xr[rows[j]], hi, lo)
-
-
 #: Each component's buffer of gathered rows holds this many blocks' worth of rows
 #: (at most :data:`SPARSE_BUFFER_VALUES` values per chunk; never less than one
 #: block). Measured: benchmarks/report.py, 1M x 16 x 8.
@@ -331,7 +319,7 @@ def _full_stats_into(XT, nb, r, kept, shift, rT, dT, rd, rows, gd, gr, fill, k, 
         _flush_one(gd[k], gr[k], f, rd, sx, sxx)
         f = 0
     n = _rows_with_resp(r, nb, gr[k][f:], rows)
-    _append_rows(XT, rows, n, shift, gd[k], f)
+    _centre_rows(XT, rows, n, shift, gd[k], f)
     fill[k] = f + n
 
 
@@ -354,6 +342,28 @@ def _kept_resp(r, rows, n, sample_weight, a, grk):
 
 
 @jit(reductions=True)
+def _add_nk(r, rows, n, nb, sample_weight, a, grk, fill, k, itemsize, nk):
+    """Add component ``k``'s block to ``nk``; return its kept rows, or -1 when it is done.
+
+    Compact responsibilities (``n >= 0``, rows already in the buffer) are weighed
+    into ``grk`` and the buffer advanced: nothing is left to do. Dense ones are
+    multiplied by the sample weights in place (:func:`_weigh`); -1 when they are
+    all 0, else how many are kept, for :func:`_full_stats_into`.
+    """
+    if n >= 0:
+        t = _kept_resp(r, rows, n, sample_weight, a, grk[fill[k] :])
+        if t != 0.0:
+            nk[k] += t
+            fill[k] += n
+        return -1
+    t, kept = _weigh(r, nb, sample_weight, a, itemsize)
+    if t == 0.0:
+        return -1
+    nk[k] += t
+    return kept
+
+
+@jit(reductions=True)
 def accumulate_full_T(
     XT, nb, sample_weight, a, resp, kr, kn, shift, rT, dT, rd, rows, gd, gr, fill, nk, sx, sxx
 ):
@@ -373,21 +383,11 @@ def accumulate_full_T(
     ``XT``; ``rows`` (block,) and ``fill`` (n_components,) are integer.
     """
     for k in range(shift.shape[0]):
-        if kn[k] >= 0:
-            t = _kept_resp(resp[k], kr[k], kn[k], sample_weight, a, gr[k][fill[k] :])
-            if t != 0.0:
-                nk[k] += t
-                fill[k] += kn[k]
-            continue
-        t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
-        if t == 0.0:
-            continue
-        nk[k] += t
-        # fmt: off
-        _full_stats_into(
-            XT, nb, resp[k], kept, shift[k], rT, dT, rd, rows, gd, gr, fill, k, sx[k], sxx[k]
-        )
-        # fmt: on
+        kept = _add_nk(resp[k], kr[k], kn[k], nb, sample_weight, a, gr[k], fill, k, rT.itemsize, nk)
+        if kept >= 0:
+            _full_stats_into(
+                XT, nb, resp[k], kept, shift[k], rT, dT, rd, rows, gd, gr, fill, k, sx[k], sxx[k]
+            )
 
 
 @jit(reductions=True)
@@ -396,19 +396,11 @@ def accumulate_tied_T(
 ):
     """As :func:`accumulate_full_T` with one shared ``sxx`` (use :func:`flush_rows_tied`)."""
     for k in range(shift.shape[0]):
-        if kn[k] >= 0:
-            t = _kept_resp(resp[k], kr[k], kn[k], sample_weight, a, gr[k][fill[k] :])
-            if t != 0.0:
-                nk[k] += t
-                fill[k] += kn[k]
-            continue
-        t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
-        if t == 0.0:
-            continue
-        nk[k] += t
-        _full_stats_into(
-            XT, nb, resp[k], kept, shift[k], rT, dT, rd, rows, gd, gr, fill, k, sx[k], sxx
-        )
+        kept = _add_nk(resp[k], kr[k], kn[k], nb, sample_weight, a, gr[k], fill, k, rT.itemsize, nk)
+        if kept >= 0:
+            _full_stats_into(
+                XT, nb, resp[k], kept, shift[k], rT, dT, rd, rows, gd, gr, fill, k, sx[k], sxx
+            )
 
 
 @jit(reductions=True)

@@ -12,7 +12,7 @@ responsibilities, ``log p(x)`` and the statistics are unchanged
 
 import numpy as np
 
-from ._blocked import FLUSH_BELOW, _centre, _scaled_sq, _tri_sq, _tri_sq_at, centred, split_mean
+from ._blocked import FLUSH_BELOW, _centre, _centre_rows, _scaled_sq, _tri_sq, _tri_sq_at
 from ._blocked_stats import SPARSE_FRACTION
 from ._jit import jit
 
@@ -100,23 +100,6 @@ def precision_eig_bounds(U, work, out):
 
 
 @jit(reductions=True)
-def _bound_best(lpT, nb, const, eig, best):
-    """Bound each point's best log-probability from below (``lpT``: squared distances).
-
-    ``best[i] = max_k const[k] - eig[k, 1] / 2 * dist[k, i]``.
-    """
-    for i in range(nb):
-        best[i] = -np.inf
-    for k in range(lpT.shape[0]):
-        row = lpT[k]
-        c = const[k]
-        h = 0.5 * eig[k, 1]
-        for i in range(nb):
-            v = c - h * row[i]
-            best[i] = v if v > best[i] else best[i]
-
-
-@jit(reductions=True)
 def _count_kept(dist, nb, c, h_lo, best):
     """How many rows :func:`_kept_rows` keeps (a vectorised count: the compaction is scalar)."""
     n = 0
@@ -133,18 +116,6 @@ def _kept_rows(dist, nb, c, h_lo, best, rows):
         rows[n] = i
         n += 1 if c - h_lo * dist[i] >= best[i] + PRUNE_BELOW else 0
     return n
-
-
-@jit(reductions=True)
-def _centre_rows(XT, rows, n, mean, dT, start):
-    """``dT[:, start + j] = XT[:, rows[j]] - mean`` for ``j < n`` (as :func:`_centre`)."""
-    z = type(dT[0, 0])(0.0)
-    for m in range(XT.shape[0]):
-        hi, lo = split_mean(mean[m], z)
-        xr = XT[m]
-        dr = dT[m][start:]
-        for j in range(n):
-            dr[j] = centred(xr[rows[j]], hi, lo)
 
 
 @jit(reductions=True)
@@ -286,8 +257,13 @@ def _expanded_distances_T(XT, nb, means, lpT, xc, xx):
 
 
 @jit(reductions=True)
-def _bound_best_widened(lpT, nb, const, eig, best, xx, mm):
-    """As :func:`_bound_best` from lower bounds ``lpT`` of the distances widened by ``xx + mm``."""
+def _bound_best(lpT, nb, const, eig, best, xx, mm):
+    """Bound each point's best log-probability from below.
+
+    ``best[i] = max_k const[k] - eig[k, 1] / 2 * (lpT[k, i] + xx[i] + mm[k])``:
+    ``lpT`` holds lower bounds of the squared distances, ``xx[i] + mm[k]`` their
+    rounding allowance (0 for the direct differences).
+    """
     for i in range(nb):
         best[i] = -np.inf
     for k in range(lpT.shape[0]):
@@ -302,7 +278,7 @@ def _bound_best_widened(lpT, nb, const, eig, best, xx, mm):
 
 @jit(reductions=True)
 def _distance_bounds_T(XT, nb, means, const, eig, lpT, best, dT, sq):
-    """Lower bounds of the squared distances into ``lpT``; ``best`` as :func:`_bound_best`.
+    """Lower bounds of the squared distances into ``lpT``; ``best`` from :func:`_bound_best`.
 
     float64 data take the expanded form (:func:`_expanded_distances_T`, with its
     rounding allowance); float32 data the direct differences (rounding far below
@@ -310,11 +286,12 @@ def _distance_bounds_T(XT, nb, means, const, eig, lpT, best, dT, sq):
     """
     if XT.itemsize == 8:
         mm = _expanded_distances_T(XT, nb, means, lpT, dT, sq)
-        _bound_best_widened(lpT, nb, const, eig, best, sq, mm)
+        _bound_best(lpT, nb, const, eig, best, sq, mm)
         return
     ones = np.ones(XT.shape[0], dtype=sq.dtype)
     _distances_T(XT, nb, means, ones, lpT, sq)
-    _bound_best(lpT, nb, const, eig, best)
+    sq[:nb] = 0.0  # the direct differences need no allowance
+    _bound_best(lpT, nb, const, eig, best, sq, np.zeros(means.shape[0]))
 
 
 @jit(reductions=True)
