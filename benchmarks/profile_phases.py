@@ -1,8 +1,9 @@
 """Cumulative time of the fused pass's phases, 1 thread, full covariance.
 
 Usage: ``python benchmarks/profile_phases.py 200000x32x16 [float32]``. Runs the
-block loop of ``suffstats_full`` stopping after load / log-densities /
-log-sum-exp / statistics and prints the cumulative and incremental times (ms).
+block loop of ``suffstats_full`` (pruned blocks of ``pruned_block_rows`` rows
+throughout, from 8 features on) stopping after load / log-densities / log-sum-exp /
+statistics and prints the cumulative and incremental times (ms).
 """
 
 import os
@@ -21,7 +22,11 @@ from fastgmm._kernels import _blocked as B  # noqa: E402
 from fastgmm._kernels import _blocked_stats as S  # noqa: E402
 from fastgmm._kernels import _prune  # noqa: E402
 from fastgmm._kernels._jit import jit  # noqa: E402
-from fastgmm._kernels.suffstats import PRUNE_MIN_FEATURES  # noqa: E402
+from fastgmm._kernels.suffstats import (  # noqa: E402
+    PRUNE_MIN_FEATURES,
+    STRIDE_PAD,
+    pruned_block_rows,
+)
 
 n, d, k = map(int, sys.argv[1].split("x"))
 dt = np.dtype(sys.argv[2]) if len(sys.argv) > 2 else np.dtype("float64")
@@ -58,8 +63,8 @@ else:
 def run(X, w, m, pc, phase):
     n, D = X.shape
     K = m.shape[0]
-    block = B.block_rows_for(D)
-    nbuf = block
+    block = pruned_block_rows(K, D, X.itemsize) if D >= PRUNE_MIN_FEATURES else B.block_rows_for(D)
+    nbuf = block + STRIDE_PAD
     const = np.empty(K)
     B.const_full(pc, np.log(w), const)
     shift = m.astype(X.dtype)
@@ -83,7 +88,7 @@ def run(X, w, m, pc, phase):
     work = np.empty((2, D, D))
     for kk in range(K):
         _prune.precision_eig_bounds(pc[kk], work, eig[kk])
-    cap = S.sparse_buffer_rows(K, D, nbuf)
+    cap = S.sparse_buffer_rows(K, D, block) + STRIDE_PAD
     gd = np.empty((K, D, cap), X.dtype)
     gr = np.empty((K, cap), X.dtype)
     rd = np.empty((D, cap), X.dtype)

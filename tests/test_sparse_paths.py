@@ -229,6 +229,76 @@ def test_fused_pass_matches_twin_and_is_thread_invariant(rng, cov, dtype, hard, 
         np.testing.assert_allclose(a, r, rtol=tol, atol=tol * np.max(np.abs(r)))
 
 
+def _pruning_computed(X, centers, chol, weights):
+    """Pairs :func:`log_prob_full_pruned_T` computed for the rows ``X``, as a fraction."""
+    n, d = X.shape
+    k = centers.shape[0]
+    XT = np.ascontiguousarray(X.T)
+    eig = np.empty((k, 2))
+    for j in range(k):
+        _prune.precision_eig_bounds(chol[j], np.empty((2, d, d)), eig[j])
+    const = np.empty(k)
+    B.const_full(chol, np.log(weights), const)
+    dt = X.dtype
+    # fmt: off
+    computed = _prune.log_prob_full_pruned_T(
+        XT, n, centers, chol.astype(dt), const, eig, np.empty((k, n)), np.empty((d, n), dt),
+        np.empty((2, n), dt), np.empty(n, dt), np.empty(n), np.empty((k, n + 1), np.int64),
+        np.empty(k, np.int64), np.empty((k, d, n + 1), dt), np.zeros(k, np.int64)
+    )
+    # fmt: on
+    return computed / (n * k)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cov", ["full", "tied"])
+def test_block_schedule_switching_within_a_chunk(rng, cov, dtype):
+    """Pruned blocks are longer than dense ones and a chunk switches between them.
+
+    Rows alternate between separated points (pruning pays: long pruned blocks) and
+    points at the centre of a sphere of means (every component within a few nats:
+    pruning fails, dense blocks, then short attempts). One serial pass over all
+    rows (one chunk) and the parallel pass at 1 and 2 threads must equal the twin.
+    """
+    d, k = 16, 8
+    u = rng.normal(size=(k, d))
+    centers = 16.0 * u / np.linalg.norm(u, axis=1, keepdims=True)
+    parts = []
+    for n_part, near in [(5000, False), (3000, True), (7000, False), (700, True), (2500, False)]:
+        if near:
+            parts.append(0.1 * rng.normal(size=(n_part, d)))
+        else:
+            parts.append(centers[rng.integers(k, size=n_part)] + rng.normal(size=(n_part, d)))
+    X = np.ascontiguousarray(np.concatenate(parts), dtype=dtype)
+    n = X.shape[0]
+    block, pblock = K.suffstats._fused_blocks(k, d, X.itemsize)
+    assert pblock >= 8 * block  # the long pruned blocks are exercised
+    chol = np.repeat(np.eye(d)[None], k, 0) * rng.uniform(0.9, 1.1, size=(k, 1, 1))
+    if cov == "tied":
+        chol = np.repeat(chol[:1], k, 0)
+    weights = np.full(k, 1.0 / k)
+    assert _pruning_computed(X[:pblock], centers, chol, weights) < 0.3
+    assert _pruning_computed(X[5000 : 5000 + block], centers, chol, weights) == 1.0
+    arg = chol if cov == "full" else np.ascontiguousarray(chol[0])
+    sw = rng.uniform(0.5, 2.0, size=n)
+
+    def run(fn):
+        nk, sx, sxx = np.zeros(k), np.zeros((k, d)), np.zeros(sxx_shape(cov, k, d))
+        ll = fn(X, sw, weights, centers, arg, False, nk, sx, sxx)
+        return np.array([ll]), nk, sx, np.triu(sxx)
+
+    kernel = getattr(K, f"suffstats_{cov}_parallel")
+    one = _with_threads(1, lambda: run(kernel))
+    two = _with_threads(2, lambda: run(kernel))
+    serial = run(getattr(K, f"suffstats_{cov}"))
+    twin = run(getattr(R, f"suffstats_{cov}_parallel"))
+    tol = 1e-10 if dtype is np.float64 else 1e-6
+    for a, b, s, r in zip(one, two, serial, twin, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(s, r, rtol=tol, atol=tol * np.max(np.abs(r)))
+        np.testing.assert_allclose(a, r, rtol=tol, atol=tol * np.max(np.abs(r)))
+
+
 def test_separated_blocks_take_the_sparse_paths(rng):
     """The fixture above really reaches the shortcuts it is meant to check."""
     d, k = 16, 8

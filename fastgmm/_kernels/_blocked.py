@@ -292,6 +292,19 @@ def _tri_sq_at(dT, start, nb, U, y, sq):
 
 
 @jit
+def rows_view(buf, n_rows, n_cols):
+    """View the first ``n_rows * n_cols`` values of C-contiguous ``buf`` as (n_rows, n_cols).
+
+    Lets one allocation serve blocks of different lengths, each with its rows
+    packed at its own width (:func:`~fastgmm._kernels.suffstats.block_views`): the
+    fused passes' short dense blocks then touch as few cache lines and pages as
+    with short buffers (with rows a long block apart, overlapping clusters took
+    3-6% longer per float32 pass at 1M x 8 x 16 and 1M x 16 x 8).
+    """
+    return buf.reshape(buf.size)[: n_rows * n_cols].reshape((n_rows, n_cols))
+
+
+@jit
 def split_mean(c, zero):
     """``c`` (float64) as ``hi + lo`` in the type of ``zero`` (``lo = 0`` for float64).
 

@@ -39,6 +39,7 @@ from ._blocked import (
     log_prob_spherical_T,
     resp_kept_T,
     resp_T,
+    rows_view,
 )
 from ._blocked_stats import (
     accumulate_diag_T,
@@ -67,6 +68,28 @@ from .resp import add_log_weights, normalize_log_resp
 #: below turns it off); 1M, 16, 8 and 200k, 32, 16 gain 1.5-3x (report.py).
 PRUNE_MIN_FEATURES = 8
 
+#: Pruned blocks of the fused full/tied passes are longer than dense ones
+#: (:func:`pruned_block_rows`). A pruned block keeps a few components per row, so
+#: each component's gather and triangular product run over about ``block / K``
+#: rows: at 256 rows, 16 of them per component at K = 16, too few for the loops to
+#: pay for themselves. Caps, in bytes: a feature row of the block, the whole
+#: transposed block, and the block's share of all components' gathered rows.
+#: Measured (1 thread, separated clusters, one pass, benchmarks/profile_phases.py
+#: and whole passes): 1M x 16 x 8 float64 88 -> 71 ms per pass (2048 rows instead
+#: of 256), float32 66 -> 49 (4096); 200k x 32 x 16 float64 71 -> 45 (1024 instead
+#: of 128), float32 55 -> 31 (2048). Longer blocks were slower for float64 (1M x 8 x
+#: 16: 73 at 2048, 84 at 4096, 92 at 8192).
+PRUNED_ROW_BYTES = 1 << 14
+PRUNED_BLOCK_BYTES = 1 << 19
+PRUNED_GATHER_BYTES = 1 << 22
+
+#: Columns added to the rows of the fused full/tied passes' block scratch and
+#: statistics buffers: with a power-of-two width their rows would lie a multiple of
+#: 4 KiB apart, in one L1 cache set. Measured, 1 thread, separated clusters, minimum
+#: of 3 alternating runs: 200k x 32 x 16 float64 48.3 -> 42.2 ms per pass, 1M x 16 x 8
+#: 71.3 -> 69.0 (float32 52.3 -> 49.3); overlapping clusters unchanged.
+STRIDE_PAD = 16
+
 #: Rows per block of the streamed prediction drivers (the fused fit uses block_rows_for).
 BLOCK_ROWS = 256
 #: Chunks of the parallel drivers: at least this many rows each...
@@ -84,6 +107,27 @@ def n_chunks_for(n_samples, values_per_chunk):
     n = min(n, MAX_CHUNKS)
     n = min(n, max(1, MAX_BUFFER_VALUES // max(1, values_per_chunk)))
     return max(1, n)
+
+
+@jit
+def pruned_block_rows(n_components, n_features, itemsize):
+    """Rows per pruned block of the fused full/tied passes (dense blocks: ``block_rows_for``).
+
+    The largest power of two within :data:`PRUNED_ROW_BYTES` per feature row,
+    :data:`PRUNED_BLOCK_BYTES` for the block and :data:`PRUNED_GATHER_BYTES` for the
+    components' gathered rows, and never shorter than a dense block. It depends
+    only on the shapes and dtype, so results do not depend on the thread count.
+    """
+    row = max(1, n_features * itemsize)
+    b = min(
+        PRUNED_ROW_BYTES // max(1, itemsize),
+        PRUNED_BLOCK_BYTES // row,
+        PRUNED_GATHER_BYTES // max(1, n_components * row),
+    )
+    p = 16
+    while 2 * p <= b:
+        p *= 2
+    return max(p, block_rows_for(n_features))
 
 
 @jit
@@ -312,48 +356,116 @@ def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, 
 
 
 @jit
-def _suffstats_full_with(X, sample_weight, weights, means, precisions_chol, hard, eig, nk, sx, sxx):
-    """:func:`suffstats_full` with the pruning bounds ``eig`` of :func:`eig_bounds_full`."""
-    n_samples, n_features = X.shape
-    n_components = means.shape[0]
+def _fused_blocks(n_components, n_features, itemsize):
+    """``(block, pblock)``: dense and pruned block lengths of the fused full/tied passes.
+
+    Dense blocks have :func:`~fastgmm._kernels._blocked.block_rows_for` rows,
+    pruned ones :func:`pruned_block_rows` (from :data:`PRUNE_MIN_FEATURES` features
+    on). A chunk tries pruning on a dense-length block first and goes on with
+    pruned-length blocks while pruning pays: a failed attempt (overlapping
+    clusters) costs no more rows than with one block length.
+    """
     block = block_rows_for(n_features)
-    nbuf = min(block, n_samples)
-    const = np.empty(n_components)
-    const_full(precisions_chol, np.log(weights), const)
-    cap = sparse_buffer_rows(n_components, n_features, nbuf)
+    if n_features < PRUNE_MIN_FEATURES:
+        return block, block
+    return block, pruned_block_rows(n_components, n_features, itemsize)
+
+
+@jit
+def block_views(nb, n_features, n_components, XTb, dTb, krb, yb, lpb, bitsb):
+    """Return a block's scratch arrays, packed at its own width (see :func:`rows_view`).
+
+    Returns ``XT``, ``dT`` (n_features, w), ``kr``, ``lpT`` (n_components, w),
+    ``y``, ``bits`` (2, w) as views of the flat buffers (of at least
+    ``max(n_features, n_components, 2) * (pblock + 16 + STRIDE_PAD)`` values), ``w``
+    being ``nb`` rounded up to 16, plus :data:`STRIDE_PAD` past 256 (dense blocks
+    keep the widths they had before pruned blocks grew).
+    """
+    w = (nb + 15) // 16 * 16
+    w += STRIDE_PAD if w > 256 else 0
+    # fmt: off
+    return (
+        rows_view(XTb, n_features, w), rows_view(dTb, n_features, w),
+        rows_view(krb, n_components, w), rows_view(lpb, n_components, w),
+        rows_view(yb, 2, w), rows_view(bitsb, 2, w),
+    )
+    # fmt: on
+
+
+@jit
+def _fused_buffers(X, n_components):
+    """Block lengths and every buffer of a fused full/tied pass over ``X`` (one chunk).
+
+    Returns ``block``, ``pblock`` (:func:`_fused_blocks`), the gathered-row buffers
+    ``gd`` (n_components, n_features, cap), ``gr`` (n_components, cap), ``fill``
+    and the scratch ``rd`` (n_features, cap) of
+    :func:`~fastgmm._kernels._blocked_stats.accumulate_full_T`, the flat block
+    buffers of :func:`block_views`, and ``kn``, ``sq``, ``norm``, ``s``, ``e``.
+    Sizes depend on the shapes and dtype only.
+    """
+    n_samples, n_features = X.shape
+    block, pblock = _fused_blocks(n_components, n_features, X.itemsize)
+    nbuf = min(pblock, n_samples)
+    cap = sparse_buffer_rows(n_components, n_features, nbuf) + STRIDE_PAD
     gd = np.empty((n_components, n_features, cap), X.dtype)  # gathered centred rows
     gr = np.empty((n_components, cap), X.dtype)  # and their responsibilities
     fill = np.zeros(n_components, dtype=np.int64)
     rd = np.empty((n_features, cap), X.dtype)
-    factor = precisions_chol.astype(X.dtype)
-    XT = np.empty((n_features, nbuf), X.dtype)
-    dT = np.empty((n_features, nbuf), X.dtype)
-    kr = np.empty((n_components, nbuf), dtype=np.int64)
+    nbuf += 16 + STRIDE_PAD
+    XTb = np.empty(n_features * nbuf, X.dtype)
+    dTb = np.empty(n_features * nbuf, X.dtype)
+    krb = np.empty(n_components * nbuf, dtype=np.int64)
+    yb = np.empty(2 * nbuf, X.dtype)
+    lpb = np.empty(n_components * nbuf)
+    bitsb = np.empty(2 * nbuf, dtype=np.int64)
     kn = np.full(n_components, -1, dtype=np.int64)
-    y = np.empty((2, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
-    lpT = np.empty((n_components, nbuf))
-    norm = np.empty(nbuf)
-    s = np.empty(nbuf)
-    e = np.empty(nbuf)
-    bits = np.empty((2, nbuf), dtype=np.int64)
+    # fmt: off
+    return (
+        block, pblock, gd, gr, fill, rd, XTb, dTb, krb, yb, lpb, bitsb, kn, sq, np.empty(nbuf),
+        np.empty(nbuf), np.empty(nbuf),
+    )
+    # fmt: on
+
+
+@jit
+def _suffstats_full_with(X, sample_weight, weights, means, precisions_chol, hard, eig, nk, sx, sxx):
+    """:func:`suffstats_full` with the pruning bounds ``eig`` of :func:`eig_bounds_full`."""
+    n_samples, n_features = X.shape
+    n_components = means.shape[0]
+    const = np.empty(n_components)
+    const_full(precisions_chol, np.log(weights), const)
+    factor = precisions_chol.astype(X.dtype)
+    # fmt: off
+    (block, pblock, gd, gr, fill, rd, XTb, dTb, krb, yb, lpb, bitsb, kn, sq, norm, s,
+     e) = _fused_buffers(X, n_components)
+    cap = gd.shape[2]
+    # fmt: on
     total = 0.0
     wait = 0 if n_features >= PRUNE_MIN_FEATURES else n_samples  # blocks until pruning
-    for a in range(0, n_samples, block):
-        nb = min(block, n_samples - a)
+    paid = False  # whether the last block was pruned and that paid
+    a = 0
+    while a < n_samples:
+        nb = min(pblock if paid else block, n_samples - a)
+        XT, dT, kr, lpT, y, bits = block_views(
+            nb, n_features, n_components, XTb, dTb, krb, yb, lpb, bitsb
+        )
         load_transposed(X, a, nb, XT)
-        if wait == 0:  # room for the rows a pruned block gathers
+        pruned = wait == 0
+        if pruned:  # room for the rows a pruned block gathers
             flush_rows_full(gd, gr, fill, nb, rd, sx, sxx)
         # fmt: off
         wait = _log_prob_block(
             XT, nb, means, factor, const, eig, lpT, dT, y, sq, s, kr, kn, gd, fill, wait
         )
+        paid = pruned and wait == 0
         total += resp_kept_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits)
         accumulate_full_T(
             XT, nb, sample_weight, a, lpT, kr, kn, means, y[0], dT, rd, bits[0], gd, gr, fill, nk,
             sx, sxx
         )
         # fmt: on
+        a += nb
     flush_rows_full(gd, gr, fill, cap, rd, sx, sxx)
     return total
 
@@ -372,48 +484,43 @@ def _suffstats_tied_with(X, sample_weight, weights, means, precisions_chol, hard
     """:func:`suffstats_tied` with the pruning bounds ``eig`` of :func:`eig_bounds_tied`."""
     n_samples, n_features = X.shape
     n_components = means.shape[0]
-    block = block_rows_for(n_features)
-    nbuf = min(block, n_samples)
     const = np.empty(n_components)
     const_tied(precisions_chol, np.log(weights), const)
-    cap = sparse_buffer_rows(n_components, n_features, nbuf)
-    gd = np.empty((n_components, n_features, cap), X.dtype)  # gathered centred rows
-    gr = np.empty((n_components, cap), X.dtype)  # and their responsibilities
-    fill = np.zeros(n_components, dtype=np.int64)
-    rd = np.empty((n_features, cap), X.dtype)
     factor = precisions_chol.astype(X.dtype)
     d = precisions_chol.shape[0]  # not X's: Dask's metadata calls pass a (0, 0) X
     factors = np.empty((n_components, d, d), X.dtype)  # the pruned pass takes one per component
     for k in range(n_components):
         factors[k] = factor
-    XT = np.empty((n_features, nbuf), X.dtype)
-    dT = np.empty((n_features, nbuf), X.dtype)
-    kr = np.empty((n_components, nbuf), dtype=np.int64)
-    kn = np.full(n_components, -1, dtype=np.int64)
-    y = np.empty((2, nbuf), X.dtype)
-    sq = np.empty(nbuf, X.dtype)
-    lpT = np.empty((n_components, nbuf))
-    norm = np.empty(nbuf)
-    s = np.empty(nbuf)
-    e = np.empty(nbuf)
-    bits = np.empty((2, nbuf), dtype=np.int64)
+    # fmt: off
+    (block, pblock, gd, gr, fill, rd, XTb, dTb, krb, yb, lpb, bitsb, kn, sq, norm, s,
+     e) = _fused_buffers(X, n_components)
+    cap = gd.shape[2]
+    # fmt: on
     total = 0.0
     wait = 0 if n_features >= PRUNE_MIN_FEATURES else n_samples  # blocks until pruning
-    for a in range(0, n_samples, block):
-        nb = min(block, n_samples - a)
+    paid = False  # whether the last block was pruned and that paid
+    a = 0
+    while a < n_samples:
+        nb = min(pblock if paid else block, n_samples - a)
+        XT, dT, kr, lpT, y, bits = block_views(
+            nb, n_features, n_components, XTb, dTb, krb, yb, lpb, bitsb
+        )
         load_transposed(X, a, nb, XT)
-        if wait == 0:  # room for the rows a pruned block gathers
+        pruned = wait == 0
+        if pruned:  # room for the rows a pruned block gathers
             flush_rows_tied(gd, gr, fill, nb, rd, sx, sxx)
         # fmt: off
         wait = _log_prob_block(
             XT, nb, means, factors, const, eig, lpT, dT, y, sq, s, kr, kn, gd, fill, wait
         )
+        paid = pruned and wait == 0
         total += resp_kept_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits)
         accumulate_tied_T(
             XT, nb, sample_weight, a, lpT, kr, kn, means, y[0], dT, rd, bits[0], gd, gr, fill, nk,
             sx, sxx
         )
         # fmt: on
+        a += nb
     flush_rows_tied(gd, gr, fill, cap, rd, sx, sxx)
     return total
 
