@@ -194,6 +194,21 @@ def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
                 assert not lpT[j, cut[j]].any()  # every row left out has responsibility 0
 
 
+def _assert_matches_twin_and_thread_invariant(cov, dtype, run):
+    """``run(fn)`` of the parallel pass at 1 and 2 threads (bitwise equal) and of the
+    serial pass equals ``run`` of the NumPy twin (1e-10 float64, 1e-6 float32)."""
+    kernel = getattr(K, f"suffstats_{cov}_parallel")
+    one = _with_threads(1, lambda: run(kernel))
+    two = _with_threads(2, lambda: run(kernel))
+    serial = run(getattr(K, f"suffstats_{cov}"))
+    twin = run(getattr(R, f"suffstats_{cov}_parallel"))
+    tol = 1e-10 if dtype is np.float64 else 1e-6
+    for a, b, s, r in zip(one, two, serial, twin, strict=True):
+        np.testing.assert_array_equal(a, b)  # bitwise across thread counts
+        np.testing.assert_allclose(s, r, rtol=tol, atol=tol * np.max(np.abs(r)))
+        np.testing.assert_allclose(a, r, rtol=tol, atol=tol * np.max(np.abs(r)))
+
+
 # --------------------------------------------------------------------------- fused pass
 @pytest.mark.parametrize("spread", [4.0, 0.5], ids=["separated", "overlapping"])
 @pytest.mark.parametrize("hard", [False, True])
@@ -217,16 +232,7 @@ def test_fused_pass_matches_twin_and_is_thread_invariant(rng, cov, dtype, hard, 
             sxx = np.triu(sxx)
         return np.array([ll]), nk, sx, sxx
 
-    kernel = getattr(K, f"suffstats_{cov}_parallel")
-    one = _with_threads(1, lambda: run(kernel))
-    two = _with_threads(2, lambda: run(kernel))
-    serial = run(getattr(K, f"suffstats_{cov}"))
-    twin = run(getattr(R, f"suffstats_{cov}_parallel"))
-    tol = 1e-10 if dtype is np.float64 else 1e-6
-    for a, b, s, r in zip(one, two, serial, twin, strict=True):
-        np.testing.assert_array_equal(a, b)  # bitwise across thread counts
-        np.testing.assert_allclose(s, r, rtol=tol, atol=tol * np.max(np.abs(r)))
-        np.testing.assert_allclose(a, r, rtol=tol, atol=tol * np.max(np.abs(r)))
+    _assert_matches_twin_and_thread_invariant(cov, dtype, run)
 
 
 def _pruning_computed(X, centers, chol, weights):
@@ -287,16 +293,7 @@ def test_block_schedule_switching_within_a_chunk(rng, cov, dtype):
         ll = fn(X, sw, weights, centers, arg, False, nk, sx, sxx)
         return np.array([ll]), nk, sx, np.triu(sxx)
 
-    kernel = getattr(K, f"suffstats_{cov}_parallel")
-    one = _with_threads(1, lambda: run(kernel))
-    two = _with_threads(2, lambda: run(kernel))
-    serial = run(getattr(K, f"suffstats_{cov}"))
-    twin = run(getattr(R, f"suffstats_{cov}_parallel"))
-    tol = 1e-10 if dtype is np.float64 else 1e-6
-    for a, b, s, r in zip(one, two, serial, twin, strict=True):
-        np.testing.assert_array_equal(a, b)
-        np.testing.assert_allclose(s, r, rtol=tol, atol=tol * np.max(np.abs(r)))
-        np.testing.assert_allclose(a, r, rtol=tol, atol=tol * np.max(np.abs(r)))
+    _assert_matches_twin_and_thread_invariant(cov, dtype, run)
 
 
 def test_separated_blocks_take_the_sparse_paths(rng):
