@@ -429,17 +429,47 @@ def _fused_buffers(X, n_components):
 
 
 @jit
-def _suffstats_full_with(X, sample_weight, weights, means, precisions_chol, hard, eig, nk, sx, sxx):
-    """:func:`suffstats_full` with the pruning bounds ``eig`` of :func:`eig_bounds_full`."""
+def _flush_rows(gd, gr, fill, room, rd, sx, sxx):
+    """Call :func:`flush_rows_full` (``sxx`` (K, D, D)) or :func:`flush_rows_tied` ((D, D))."""
+    if sxx.ndim == 3:
+        flush_rows_full(gd, gr, fill, room, rd, sx, sxx)
+    else:
+        flush_rows_tied(gd, gr, fill, room, rd, sx, sxx)
+
+
+@jit
+def _accumulate_T(
+    XT, nb, sample_weight, a, resp, kr, kn, shift, rT, dT, rd, rows, gd, gr, fill, nk, sx, sxx
+):
+    """Call :func:`accumulate_full_T` (``sxx`` (K, D, D)) or :func:`accumulate_tied_T` ((D, D))."""
+    # fmt: off
+    if sxx.ndim == 3:
+        accumulate_full_T(
+            XT, nb, sample_weight, a, resp, kr, kn, shift, rT, dT, rd, rows, gd, gr, fill, nk, sx,
+            sxx
+        )
+    else:
+        accumulate_tied_T(
+            XT, nb, sample_weight, a, resp, kr, kn, shift, rT, dT, rd, rows, gd, gr, fill, nk, sx,
+            sxx
+        )
+    # fmt: on
+
+
+@jit
+def _fused_pass(X, sample_weight, means, factors, const, eig, hard, nk, sx, sxx):
+    """Run the block loop of the fused full (``sxx`` (K, D, D)) or tied ((D, D)) pass.
+
+    ``factors`` holds one factor per component in the dtype of ``X`` (tied: the
+    shared one repeated), ``const`` the per-component constants
+    (:func:`~fastgmm._kernels._blocked.const_full` / ``const_tied``) and ``eig``
+    the pruning bounds.
+    """
     n_samples, n_features = X.shape
     n_components = means.shape[0]
-    const = np.empty(n_components)
-    const_full(precisions_chol, np.log(weights), const)
-    factor = precisions_chol.astype(X.dtype)
     # fmt: off
     (block, pblock, gd, gr, fill, rd, XTb, dTb, krb, yb, lpb, bitsb, kn, sq, norm, s,
      e) = _fused_buffers(X, n_components)
-    cap = gd.shape[2]
     # fmt: on
     total = 0.0
     wait = 0 if n_features >= PRUNE_MIN_FEATURES else n_samples  # blocks until pruning
@@ -453,21 +483,30 @@ def _suffstats_full_with(X, sample_weight, weights, means, precisions_chol, hard
         load_transposed(X, a, nb, XT)
         pruned = wait == 0
         if pruned:  # room for the rows a pruned block gathers
-            flush_rows_full(gd, gr, fill, nb, rd, sx, sxx)
+            _flush_rows(gd, gr, fill, nb, rd, sx, sxx)
         # fmt: off
         wait = _log_prob_block(
-            XT, nb, means, factor, const, eig, lpT, dT, y, sq, s, kr, kn, gd, fill, wait
+            XT, nb, means, factors, const, eig, lpT, dT, y, sq, s, kr, kn, gd, fill, wait
         )
         paid = pruned and wait == 0
         total += resp_kept_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits)
-        accumulate_full_T(
+        _accumulate_T(
             XT, nb, sample_weight, a, lpT, kr, kn, means, y[0], dT, rd, bits[0], gd, gr, fill, nk,
             sx, sxx
         )
         # fmt: on
         a += nb
-    flush_rows_full(gd, gr, fill, cap, rd, sx, sxx)
+    _flush_rows(gd, gr, fill, gd.shape[2], rd, sx, sxx)
     return total
+
+
+@jit
+def _suffstats_full_with(X, sample_weight, weights, means, precisions_chol, hard, eig, nk, sx, sxx):
+    """:func:`suffstats_full` with the pruning bounds ``eig`` of :func:`eig_bounds_full`."""
+    const = np.empty(means.shape[0])
+    const_full(precisions_chol, np.log(weights), const)
+    factors = precisions_chol.astype(X.dtype)
+    return _fused_pass(X, sample_weight, means, factors, const, eig, hard, nk, sx, sxx)
 
 
 @jit
@@ -482,7 +521,6 @@ def suffstats_tied(X, sample_weight, weights, means, precisions_chol, hard, nk, 
 @jit
 def _suffstats_tied_with(X, sample_weight, weights, means, precisions_chol, hard, eig, nk, sx, sxx):
     """:func:`suffstats_tied` with the pruning bounds ``eig`` of :func:`eig_bounds_tied`."""
-    n_samples, n_features = X.shape
     n_components = means.shape[0]
     const = np.empty(n_components)
     const_tied(precisions_chol, np.log(weights), const)
@@ -491,38 +529,7 @@ def _suffstats_tied_with(X, sample_weight, weights, means, precisions_chol, hard
     factors = np.empty((n_components, d, d), X.dtype)  # the pruned pass takes one per component
     for k in range(n_components):
         factors[k] = factor
-    # fmt: off
-    (block, pblock, gd, gr, fill, rd, XTb, dTb, krb, yb, lpb, bitsb, kn, sq, norm, s,
-     e) = _fused_buffers(X, n_components)
-    cap = gd.shape[2]
-    # fmt: on
-    total = 0.0
-    wait = 0 if n_features >= PRUNE_MIN_FEATURES else n_samples  # blocks until pruning
-    paid = False  # whether the last block was pruned and that paid
-    a = 0
-    while a < n_samples:
-        nb = min(pblock if paid else block, n_samples - a)
-        XT, dT, kr, lpT, y, bits = block_views(
-            nb, n_features, n_components, XTb, dTb, krb, yb, lpb, bitsb
-        )
-        load_transposed(X, a, nb, XT)
-        pruned = wait == 0
-        if pruned:  # room for the rows a pruned block gathers
-            flush_rows_tied(gd, gr, fill, nb, rd, sx, sxx)
-        # fmt: off
-        wait = _log_prob_block(
-            XT, nb, means, factors, const, eig, lpT, dT, y, sq, s, kr, kn, gd, fill, wait
-        )
-        paid = pruned and wait == 0
-        total += resp_kept_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits)
-        accumulate_tied_T(
-            XT, nb, sample_weight, a, lpT, kr, kn, means, y[0], dT, rd, bits[0], gd, gr, fill, nk,
-            sx, sxx
-        )
-        # fmt: on
-        a += nb
-    flush_rows_tied(gd, gr, fill, cap, rd, sx, sxx)
-    return total
+    return _fused_pass(X, sample_weight, means, factors, const, eig, hard, nk, sx, sxx)
 
 
 @jit
