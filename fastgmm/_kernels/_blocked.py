@@ -298,8 +298,8 @@ def rows_view(buf, n_rows, n_cols):
     Lets one allocation serve blocks of different lengths, each with its rows
     packed at its own width (:func:`~fastgmm._kernels.suffstats.block_views`): the
     fused passes' short dense blocks then touch as few cache lines and pages as
-    with short buffers (with rows a long block apart, overlapping clusters took
-    3-6% longer per float32 pass at 1M x 8 x 16 and 1M x 16 x 8).
+    with short buffers (with their rows a long block apart, overlapping float32
+    passes at 200k x 32 x 16 took 187-197 ms instead of 154-158, 1 thread).
     """
     return buf.reshape(buf.size)[: n_rows * n_cols].reshape((n_rows, n_cols))
 

@@ -74,11 +74,11 @@ PRUNE_MIN_FEATURES = 8
 #: rows: at 256 rows, 16 of them per component at K = 16, too few for the loops to
 #: pay for themselves. Caps, in bytes: a feature row of the block, the whole
 #: transposed block, and the block's share of all components' gathered rows.
-#: Measured (1 thread, separated clusters, one pass, benchmarks/profile_phases.py
-#: and whole passes): 1M x 16 x 8 float64 88 -> 71 ms per pass (2048 rows instead
-#: of 256), float32 66 -> 49 (4096); 200k x 32 x 16 float64 71 -> 45 (1024 instead
-#: of 128), float32 55 -> 31 (2048). Longer blocks were slower for float64 (1M x 8 x
-#: 16: 73 at 2048, 84 at 4096, 92 at 8192).
+#: Measured (1 thread, separated clusters, whole passes, minimum of 3 alternating
+#: runs): 1M x 16 x 8 float64 86 -> 71 ms per pass (2048 rows instead of 256),
+#: float32 65 -> 48 (4096); 200k x 32 x 16 float64 65 -> 45 (1024 instead of 128),
+#: float32 54 -> 30 (2048). Longer blocks were slower for float64 (1M x 8 x 16: 73
+#: at 2048, 84 at 4096, 92 at 8192).
 PRUNED_ROW_BYTES = 1 << 14
 PRUNED_BLOCK_BYTES = 1 << 19
 PRUNED_GATHER_BYTES = 1 << 22
