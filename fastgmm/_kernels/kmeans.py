@@ -9,7 +9,7 @@ import numpy as np
 from numba import prange
 
 from ._jit import jit
-from .suffstats import n_chunks_for
+from .suffstats import n_chunks_for, sum_chunks
 
 
 @jit
@@ -266,26 +266,31 @@ def kmeans_assign(X, sample_weight, centers, labels, sums, counts):
     return inertia
 
 
+@jit
+def _chunk_buffers(n_chunks, n_clusters, n_features):
+    return (
+        np.zeros((n_chunks, n_clusters, n_features)),
+        np.zeros((n_chunks, n_clusters)),
+        np.zeros(n_chunks),
+    )
+
+
 @jit(parallel=True)
 def kmeans_assign_parallel(X, sample_weight, centers, labels, sums, counts):
     """Parallel :func:`kmeans_assign`, chunk-ordered reduction; ``sums``/``counts`` overwritten."""
     n_samples, n_features = X.shape
     n_clusters = centers.shape[0]
     n_chunks = n_chunks_for(n_samples, n_clusters * (n_features + 1))
-    sums_c = np.zeros((n_chunks, n_clusters, n_features))
-    counts_c = np.zeros((n_chunks, n_clusters))
-    inertia_c = np.zeros(n_chunks)
+    sums_c, counts_c, inertia_c = _chunk_buffers(n_chunks, n_clusters, n_features)
     for c in prange(n_chunks):
         a = c * n_samples // n_chunks
         b = (c + 1) * n_samples // n_chunks
         sw = sample_weight[a:b] if sample_weight.shape[0] > 0 else sample_weight[0:0]
         inertia_c[c] = kmeans_assign(X[a:b], sw, centers, labels[a:b], sums_c[c], counts_c[c])
-    sums[:] = sums_c[0]
-    counts[:] = counts_c[0]
+    sum_chunks(sums_c, sums)  # serial helpers: see suffstats.chunk_buffers
+    sum_chunks(counts_c, counts)
     inertia = inertia_c[0]
     for c in range(1, n_chunks):
-        sums += sums_c[c]
-        counts += counts_c[c]
         inertia += inertia_c[c]
     return inertia
 
