@@ -62,11 +62,12 @@ def test_fit_same_with_one_and_two_threads(rng, covariance_type, dtype):
     )
 
 
+@pytest.mark.parametrize("d", [2, 4])  # 2: the one-pass statistics of up to 3 features
 @pytest.mark.parametrize("hard", [False, True])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("covariance_type", COV_TYPES)
-def test_suffstats_bitwise_thread_invariant_and_match_twin(rng, covariance_type, dtype, hard):
-    n, d, k = 7000, 4, 3
+def test_suffstats_bitwise_thread_invariant_and_match_twin(rng, covariance_type, dtype, hard, d):
+    n, k = 7000, 3
     X = _blobs(rng, n, d, k, dtype)
     sw = rng.random(n)
     sw[::5] = 0.0
