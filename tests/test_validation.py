@@ -18,6 +18,7 @@ from fastgmm import GaussianMixture, NotFittedError
 from fastgmm._validation import (
     DataScaleWarning,
     check_data_scale,
+    column_reduce,
     check_precisions,
     check_weights,
     check_X,
@@ -447,3 +448,14 @@ def test_constant_feature_does_not_warn(X):
         warnings.simplefilter("error")
         gm = _gm(covariance_type="diag").fit(data)
     np.testing.assert_array_equal(gm.means_[:, 2], 7.0)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 3), (511, 2), (1000, 1), (3000, 8), (20, 1500)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_column_reduce_equals_numpy(shape, dtype):
+    """The grouped view of check_data_scale gives exactly ``X.max(axis=0)`` / ``min``."""
+    X = np.random.default_rng(0).normal(size=shape).astype(dtype)
+    for op in (np.maximum, np.minimum):
+        expected = op.reduce(X, axis=0).astype(np.float64)
+        np.testing.assert_array_equal(column_reduce(op, X), expected)
+        np.testing.assert_array_equal(column_reduce(op, np.asfortranarray(X)), expected)
