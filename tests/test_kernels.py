@@ -273,3 +273,27 @@ def test_precision_cholesky(rng, d):
     assert np.allclose(outs[0], np.triu(outs[0]))
     bad = -np.eye(d)
     assert not K.precision_cholesky_from_covariance(bad, np.empty((d, d)), np.empty((d, d)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d", [1, 3, 8])
+def test_kmeans_assign_blocked_equals_per_row_distances(rng, d, dtype):
+    """The blocked assignment gives each row the first nearest centre by the per-row
+    distances of ``distance_to_assigned`` (bitwise), and the inertia their in-order sum."""
+    n, k = 1500, 6  # several blocks, a partial last one
+    X = _data(rng, n, d, dtype)
+    centers = X[rng.choice(n, k, replace=False)].astype(np.float64)
+    centers[3] = centers[1]  # a tie: the first of equal centres wins
+    sw = rng.uniform(0.1, 3.0, size=n)
+    labels, sums, counts = np.empty(n, np.int64), np.zeros((k, d)), np.zeros(k)
+    inertia = K.kmeans_assign(X, sw, centers, labels, sums, counts)
+    per_row = np.empty((n, k))
+    for c in range(k):
+        K.distance_to_assigned(X, centers, np.full(n, c, np.int64), per_row[:, c])
+    np.testing.assert_array_equal(labels, per_row.argmin(axis=1))
+    assert not (labels == 3).any()
+    expected = 0.0
+    for i in range(n):
+        expected += sw[i] * per_row[i, labels[i]]
+    assert inertia == expected
+    np.testing.assert_allclose(counts, np.bincount(labels, sw, minlength=k), rtol=1e-12)

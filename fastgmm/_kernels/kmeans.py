@@ -8,6 +8,7 @@ callable from nopython code; the Python side draws them from ``random_state``.
 import numpy as np
 from numba import prange
 
+from ._blocked import block_rows_for
 from ._jit import jit
 from .suffstats import n_chunks_for, sum_chunks
 
@@ -56,12 +57,17 @@ def _first_index(sample_weight, first_u, n_samples):
 def _update_closest(X, sample_weight, center, closest, lo, hi):
     """``closest[i] = min(closest[i], ||x_i - c||^2)`` on rows ``lo:hi``; return their potential."""
     weighted = sample_weight.shape[0] > 0
+    block, XT, dist = _block_scratch(X, hi - lo)
     pot = 0.0
-    for i in range(lo, hi):
-        d = _sq_dist(X, i, center)
-        if d < closest[i]:
-            closest[i] = d
-        pot += closest[i] * (sample_weight[i] if weighted else 1.0)
+    for a in range(lo, hi, block):
+        nb = min(block, hi - a)
+        _load_rows_T(X, a, nb, XT)
+        _sq_dist_T(XT, nb, center, dist)
+        for r in range(nb):
+            i = a + r
+            if dist[r] < closest[i]:
+                closest[i] = dist[r]
+            pot += closest[i] * (sample_weight[i] if weighted else 1.0)
     return pot
 
 
@@ -69,12 +75,19 @@ def _update_closest(X, sample_weight, center, closest, lo, hi):
 def _trial_potentials(X, sample_weight, closest, cand, lo, hi, out):
     """``out[t] = sum_{lo <= i < hi} w_i min(closest_i, ||x_i - cand_t||^2)`` (rows in order)."""
     weighted = sample_weight.shape[0] > 0
+    block, XT, dist = _block_scratch(X, hi - lo)
     for t in range(cand.shape[0]):
         out[t] = 0.0
-    for i in range(lo, hi):
-        w = sample_weight[i] if weighted else 1.0
+    for a in range(lo, hi, block):
+        nb = min(block, hi - a)
+        _load_rows_T(X, a, nb, XT)
         for t in range(cand.shape[0]):
-            out[t] += min(closest[i], _sq_dist(X, i, cand[t])) * w
+            _sq_dist_T(XT, nb, cand[t], dist)
+            acc = out[t]
+            for r in range(nb):
+                i = a + r
+                acc += min(closest[i], dist[r]) * (sample_weight[i] if weighted else 1.0)
+            out[t] = acc
 
 
 @jit
@@ -228,8 +241,59 @@ def kmeans_plusplus_parallel(X, sample_weight, first_u, trial_u, centers, indice
 
 
 @jit
+def _load_rows_T(X, a, nb, XT):
+    """``XT[j, i] = float64(X[a + i, j])`` for ``i < nb`` (points along the inner loop)."""
+    for i in range(nb):
+        for j in range(X.shape[1]):
+            XT[j, i] = X[a + i, j]
+
+
+@jit
+def _sq_dist_T(XT, nb, center, dist):
+    """``dist[i] = sum_j (XT[j, i] - center[j])^2``, vectorised over the points.
+
+    Added in feature order without fused multiply-adds: the same bits as
+    :func:`_sq_dist` on the row (k-means++ and the assignment stay as they were
+    before the kernels were blocked).
+    """
+    for i in range(nb):
+        dist[i] = 0.0
+    for j in range(XT.shape[0]):
+        cj = center[j]
+        row = XT[j]
+        for i in range(nb):
+            t = row[i] - cj
+            dist[i] += t * t
+
+
+@jit
+def _block_scratch(X, n_rows):
+    """``XT`` (n_features, block) and ``dist`` (block,) for blocks of ``n_rows`` rows at most."""
+    block = min(block_rows_for(X.shape[1]), max(n_rows, 1))
+    return block, np.empty((X.shape[1], block)), np.empty(block)
+
+
+@jit
+def _nearest_centres(XT, nb, centers, dist, best_d, best):
+    """Nearest centre of the block ``XT``: ``best[i]`` (first minimum) and ``best_d[i]``."""
+    for i in range(nb):
+        best_d[i] = np.inf
+        best[i] = 0
+    for c in range(centers.shape[0]):
+        _sq_dist_T(XT, nb, centers[c], dist)
+        for i in range(nb):
+            closer = dist[i] < best_d[i]
+            best_d[i] = dist[i] if closer else best_d[i]
+            best[i] = c if closer else best[i]
+
+
+@jit
 def kmeans_assign(X, sample_weight, centers, labels, sums, counts):
     """Assign rows to their nearest centre and add per-cluster sums (serial).
+
+    Distances run in blocks of :func:`~fastgmm._kernels._blocked.block_rows_for`
+    rows with the points along the inner loop (:func:`_nearest_centres`); the sums
+    are added row by row in row order.
 
     Parameters
     ----------
@@ -246,23 +310,24 @@ def kmeans_assign(X, sample_weight, centers, labels, sums, counts):
         ``sum_i w_i ||x_i - c_{label_i}||^2``.
     """
     n_samples, n_features = X.shape
-    n_clusters = centers.shape[0]
     weighted = sample_weight.shape[0] > 0
+    block, XT, dist = _block_scratch(X, n_samples)
+    best_d = np.empty(block)
+    best = np.empty(block, dtype=np.int64)
     inertia = 0.0
-    for i in range(n_samples):
-        best = 0
-        best_d = np.inf
-        for c in range(n_clusters):
-            d = _sq_dist(X, i, centers[c])
-            if d < best_d:
-                best_d = d
-                best = c
-        labels[i] = best
-        w = sample_weight[i] if weighted else 1.0
-        inertia += w * best_d
-        counts[best] += w
-        for j in range(n_features):
-            sums[best, j] += w * X[i, j]
+    for a in range(0, n_samples, block):
+        nb = min(block, n_samples - a)
+        _load_rows_T(X, a, nb, XT)
+        _nearest_centres(XT, nb, centers, dist, best_d, best)
+        for r in range(nb):
+            i = a + r
+            k = best[r]
+            labels[i] = k
+            w = sample_weight[i] if weighted else 1.0
+            inertia += w * best_d[r]
+            counts[k] += w
+            for j in range(n_features):
+                sums[k, j] += w * X[i, j]
     return inertia
 
 
