@@ -18,10 +18,10 @@ from fastgmm import GaussianMixture, NotFittedError
 from fastgmm._validation import (
     DataScaleWarning,
     check_data_scale,
-    column_reduce,
     check_precisions,
     check_weights,
     check_X,
+    column_reduce,
 )
 
 
