@@ -8,7 +8,7 @@ callable from nopython code; the Python side draws them from ``random_state``.
 import numpy as np
 from numba import prange
 
-from ._blocked import block_rows_for
+from ._blocked import block_rows_for, load_transposed
 from ._jit import jit
 from .suffstats import n_chunks_for, sum_chunks
 
@@ -61,7 +61,7 @@ def _update_closest(X, sample_weight, center, closest, lo, hi):
     pot = 0.0
     for a in range(lo, hi, block):
         nb = min(block, hi - a)
-        _load_rows_T(X, a, nb, XT)
+        load_transposed(X, a, nb, XT)  # float64 XT: exact upcast
         _sq_dist_T(XT, nb, center, dist)
         for r in range(nb):
             i = a + r
@@ -80,7 +80,7 @@ def _trial_potentials(X, sample_weight, closest, cand, lo, hi, out):
         out[t] = 0.0
     for a in range(lo, hi, block):
         nb = min(block, hi - a)
-        _load_rows_T(X, a, nb, XT)
+        load_transposed(X, a, nb, XT)  # float64 XT: exact upcast
         for t in range(cand.shape[0]):
             _sq_dist_T(XT, nb, cand[t], dist)
             acc = out[t]
@@ -241,14 +241,6 @@ def kmeans_plusplus_parallel(X, sample_weight, first_u, trial_u, centers, indice
 
 
 @jit
-def _load_rows_T(X, a, nb, XT):
-    """``XT[j, i] = float64(X[a + i, j])`` for ``i < nb`` (points along the inner loop)."""
-    for i in range(nb):
-        for j in range(X.shape[1]):
-            XT[j, i] = X[a + i, j]
-
-
-@jit
 def _sq_dist_T(XT, nb, center, dist):
     """``dist[i] = sum_j (XT[j, i] - center[j])^2``, vectorised over the points.
 
@@ -317,7 +309,7 @@ def kmeans_assign(X, sample_weight, centers, labels, sums, counts):
     inertia = 0.0
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
-        _load_rows_T(X, a, nb, XT)
+        load_transposed(X, a, nb, XT)  # float64 XT: exact upcast
         _nearest_centres(XT, nb, centers, dist, best_d, best)
         for r in range(nb):
             i = a + r
