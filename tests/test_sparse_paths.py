@@ -192,6 +192,21 @@ def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
             else:
                 np.testing.assert_array_equal(lpK[j, : kn[j]], lpT[j, kr[j, : kn[j]]])
                 assert not lpT[j, cut[j]].any()  # every row left out has responsibility 0
+        # resp_compact_T (diag): dense log-densities in, rows mostly flushed left compact.
+        lpC, krC, knC = exact.copy(), np.empty((k, nb), np.int64), np.empty(k, np.int64)
+        total_c = B.resp_compact_T(lpC, krC, knC, nb, sw, 0, hard, norm, s, np.empty(nb), bits)
+        assert total_c == total and (knC >= 0).any()
+        for j in range(k):
+            if knC[j] < 0:
+                np.testing.assert_array_equal(lpC[j], lpT[j])
+                continue
+            assert 2 * knC[j] <= nb
+            full_row = np.zeros(nb)
+            full_row[krC[j, : knC[j]]] = lpC[j, : knC[j]]
+            np.testing.assert_array_equal(full_row, lpT[j])
+            # exactly the entries that survive the flush are kept
+            kept = exact[j] - exact.max(axis=0) >= B.FLUSH_BELOW
+            np.testing.assert_array_equal(krC[j, : knC[j]], np.flatnonzero(kept))
 
 
 def _assert_matches_twin_and_thread_invariant(cov, dtype, run):

@@ -550,7 +550,7 @@ def _argmax_T(lpT, nb, labels):
 
 
 @jit(reductions=True)
-def _exp_shifted(row, nb, norm, s, e, rows, bits):
+def _exp_shifted(row, nb, norm, s, e, rows, bits, keep):
     """``row[i] = exp(row[i] - norm[i])``, 0 below :data:`FLUSH_BELOW`; ``s[i] += row[i]``.
 
     The exponentials are :func:`exp_flush`'s, with the shift and the running sum
@@ -560,6 +560,10 @@ def _exp_shifted(row, nb, norm, s, e, rows, bits):
     exponentiated; the rest are 0, as :func:`exp_flush` would make them. ``exp`` is
     element-wise and compiled without fastmath, so both ways give the same bits.
     ``e`` (float64) and ``rows`` (integer) are (block,) scratch.
+
+    With ``keep``, a gathered row stays compact: its ``n`` survivors go to
+    ``row[:n]``, their indices stay in ``rows[:n]`` and ``n`` is returned (the
+    layout of :func:`resp_kept_T`). Otherwise (and for a dense row) -1.
     """
     kept = 0
     for i in range(nb):
@@ -575,7 +579,7 @@ def _exp_shifted(row, nb, norm, s, e, rows, bits):
             v = row[i] * scale[i]
             row[i] = v
             s[i] += v
-        return
+        return -1
     n = 0
     for i in range(nb):  # branch-free compaction
         v = row[i] - norm[i]
@@ -585,8 +589,14 @@ def _exp_shifted(row, nb, norm, s, e, rows, bits):
         row[i] = 0.0
     exp_flush(e, n, bits)
     for j in range(n):
-        row[rows[j]] = e[j]
         s[rows[j]] += e[j]
+    if keep:
+        for j in range(n):
+            row[j] = e[j]
+        return n
+    for j in range(n):
+        row[rows[j]] = e[j]
+    return -1
 
 
 @jit(reductions=True)
@@ -680,6 +690,22 @@ def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
 
 
 @jit(reductions=True)
+def resp_compact_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits):
+    """:func:`resp_kept_T` from dense rows, leaving compact the rows mostly flushed to 0.
+
+    ``lpT`` (n_components, block) is dense on entry. A component whose row keeps
+    at most half of the block after the flush (see :func:`_exp_shifted`) leaves it
+    compact, ``kn[k]`` responsibilities in ``lpT[k, :kn[k]]`` for the rows
+    ``kr[k, :kn[k]]``; the others leave ``kn[k] = -1`` and a dense row. The
+    statistics then read the kept rows only (diag:
+    :func:`~fastgmm._kernels._blocked_stats.accumulate_diag_T`). ``kr``
+    (n_components, >= block) and ``kn`` (n_components,) are integer, overwritten.
+    """
+    kn[:] = -1
+    return _resp_rows(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits, True)
+
+
+@jit(reductions=True)
 def resp_kept_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits):
     """Weighted log-probabilities to responsibilities in place, dense or compact rows.
 
@@ -705,6 +731,12 @@ def resp_kept_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits):
     weighted_log_likelihood : float
         ``sum_i w_i log p(x_i)`` over rows with ``w_i != 0``.
     """
+    return _resp_rows(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits, False)
+
+
+@jit(reductions=True)
+def _resp_rows(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits, compact):
+    """:func:`resp_kept_T`; with ``compact`` dense rows may turn compact (resp_compact_T)."""
     n_components = lpT.shape[0]
     labels = bits[1, :0].copy()
     if hard:  # labels from the log-probabilities themselves (first maximum on ties)
@@ -713,10 +745,10 @@ def resp_kept_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits):
     _max_kept(lpT, kr, kn, nb, norm)
     for i in range(nb):
         s[i] = 0.0
-    rows = bits[1]
     for k in range(n_components):
         if kn[k] < 0:
-            _exp_shifted(lpT[k], nb, norm, s, e, rows, bits)
+            rows = kr[k] if compact else bits[1]
+            kn[k] = _exp_shifted(lpT[k], nb, norm, s, e, rows, bits, compact)
         else:
             _exp_kept(lpT[k], kr[k], kn[k], norm, s, bits)
     weighted = sample_weight.shape[0] > 0

@@ -513,13 +513,23 @@ def _diag_stats_into(X, a, XT, nb, r, kept, shift, rT, rows, sx, sxx_diag):
 
 
 @jit(reductions=True)
-def accumulate_diag_T(X, a, XT, nb, sample_weight, resp, shift, rT, rows, nk, sx, sxx):
+def accumulate_diag_T(X, a, XT, nb, sample_weight, resp, kr, kn, shift, rT, rows, nk, sx, sxx):
     """As :func:`accumulate_full_T` with diagonal ``sxx`` (n_components, n_features).
 
     ``X`` is the whole data and ``a`` the block's first row (the sparse path reads
-    rows of ``X``); ``sample_weight`` is indexed from ``a`` too.
+    rows of ``X``); ``sample_weight`` is indexed from ``a`` too. ``resp`` is laid
+    out as :func:`~fastgmm._kernels._blocked.resp_compact_T` leaves it: a compact
+    component (``kn[k] >= 0``) adds only its kept rows ``kr[k, :kn[k]]``, read
+    from ``X`` (no pass over the block to find them).
     """
     for k in range(shift.shape[0]):
+        n = kn[k]
+        if n >= 0:
+            t = _kept_resp(resp[k], kr[k], n, sample_weight, a, rT)
+            if t != 0.0:
+                nk[k] += t
+                _diag_stats_rows(X, a, kr[k], n, rT, shift[k], sx[k], sxx[k])
+            continue
         t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
         if t == 0.0:
             continue

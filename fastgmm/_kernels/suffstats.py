@@ -37,6 +37,7 @@ from ._blocked import (
     log_prob_diag_T,
     log_prob_full_T,
     log_prob_spherical_T,
+    resp_compact_T,
     resp_kept_T,
     resp_T,
     rows_view,
@@ -547,14 +548,22 @@ def suffstats_diag(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     lpT = np.empty((n_components, nbuf))
     norm = np.empty(nbuf)
     s = np.empty(nbuf)
+    e = np.empty(nbuf)
     bits = np.empty((2, nbuf), dtype=np.int64)
+    kr = np.empty((n_components, nbuf), dtype=np.int64)
+    kn = np.empty(n_components, dtype=np.int64)
     total = 0.0
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
         log_prob_diag_T(XT, nb, means, factor, const, lpT, sq)
-        total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_diag_T(X, a, XT, nb, sample_weight, lpT, means, sq, bits[0], nk, sx, sxx)
+        # rows mostly flushed to 0 stay compact for the statistics
+        total += resp_compact_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits)
+        # fmt: off
+        accumulate_diag_T(
+            X, a, XT, nb, sample_weight, lpT, kr, kn, means, sq, bits[0], nk, sx, sxx
+        )
+        # fmt: on
     return total
 
 
