@@ -586,7 +586,6 @@ def _exp_shifted(row, nb, norm, s, e, rows, bits, keep):
         e[n] = v
         rows[n] = i
         n += 1 if v >= FLUSH_BELOW else 0
-        row[i] = 0.0
     exp_flush(e, n, bits)
     for j in range(n):
         s[rows[j]] += e[j]
@@ -594,6 +593,8 @@ def _exp_shifted(row, nb, norm, s, e, rows, bits, keep):
         for j in range(n):
             row[j] = e[j]
         return n
+    for i in range(nb):
+        row[i] = 0.0
     for j in range(n):
         row[rows[j]] = e[j]
     return -1
