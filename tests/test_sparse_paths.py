@@ -209,6 +209,63 @@ def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
             np.testing.assert_array_equal(krC[j, : knC[j]], np.flatnonzero(kept))
 
 
+def _expand(lp, kr, kn, nb):
+    """Dense (n_components, nb) responsibilities from rows that may be compact."""
+    out = np.zeros((lp.shape[0], nb))
+    for j in range(lp.shape[0]):
+        if kn[j] < 0:
+            out[j] = lp[j, :nb]
+        else:
+            out[j, kr[j, : kn[j]]] = lp[j, : kn[j]]
+    return out
+
+
+@pytest.mark.parametrize("case", ["one-survivor", "second-survivor", "tie", "inf-top"])
+@pytest.mark.parametrize("mode", ["soft", "hard", "weighted"])
+def test_resp_compact_single_survivor_shortcut_same_bits(rng, case, mode):
+    # Every point's top component 60-90 nats above the rest: only the top survives the
+    # flush, and resp_compact_T skips the exponentials (_resp_single). Component 0 is
+    # the top of 3/4 of the points, so the general path would leave its row dense.
+    k, nb = 5, 64
+    top = np.where(rng.random(nb) < 0.75, 0, rng.integers(1, k, size=nb))
+    lp = rng.normal(scale=3.0, size=(k, nb)) - 75.0 + rng.uniform(-15, 15, size=(k, nb))
+    lp[top, np.arange(nb)] = rng.normal(scale=3.0, size=nb)
+    lp[:, 7] = -np.inf  # a point with no finite log-probability: s = 0, log p = -inf
+    lp[2, 9] = -np.inf
+    if case == "second-survivor":  # one point keeps two components: general path
+        lp[(top[11] + 1) % k, 11] = lp[top[11], 11] - 30.0
+    elif case == "tie":
+        lp[(top[11] + 2) % k, 11] = lp[top[11], 11]
+    elif case == "inf-top":  # +inf top: shifted value nan, nothing survives
+        lp[top[12], 12] = np.inf
+    if mode == "hard":
+        # Hard responsibilities of a point with no finite (or a +inf) log-probability
+        # depend on whether a row is dense or compact (1 or 0); such points end a fit
+        # with a -inf lower bound anyway, so they are left out here.
+        if case == "inf-top":
+            pytest.skip("layout-dependent for a degenerate point")
+        lp[:, 7] = rng.normal(size=k) - 100.0
+        lp[top[7], 7] = -50.0
+    sw = rng.uniform(0.5, 2.0, size=nb) if mode == "weighted" else np.empty(0)
+    sw[3:5] = 0.0 if mode == "weighted" else sw[3:5]
+    hard = mode == "hard"
+    norm, s, bits = np.empty(nb), np.empty(nb), np.empty((2, nb), np.int64)
+    dense = lp.copy()
+    with np.errstate(invalid="ignore"):
+        total = B.resp_T(dense, nb, sw, 0, hard, norm, s, bits)
+    lpC, kr, kn = lp.copy(), np.empty((k, nb), np.int64), np.empty(k, np.int64)
+    with np.errstate(invalid="ignore"):
+        total_c = B.resp_compact_T(lpC, kr, kn, nb, sw, 0, hard, norm, s, np.empty(nb), bits)
+    np.testing.assert_array_equal(total_c, total)
+    np.testing.assert_array_equal(_expand(lpC, kr, kn, nb), dense)
+    # the shortcut leaves every row compact (nothing survives at the +inf top: nan)
+    shortcut = case in ("one-survivor", "inf-top")
+    assert (kn[0] >= 0) == shortcut
+    if shortcut:
+        assert kn.sum() == np.count_nonzero(dense)  # at most one entry per point
+        assert np.all(lpC[0, : kn[0]] == 1.0)
+
+
 def _assert_matches_twin_and_thread_invariant(cov, dtype, run):
     """``run(fn)`` of the parallel pass at 1 and 2 threads (bitwise equal) and of the
     serial pass equals ``run`` of the NumPy twin (1e-10 float64, 1e-6 float32)."""
