@@ -194,7 +194,11 @@ def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
                 assert not lpT[j, cut[j]].any()  # every row left out has responsibility 0
         # resp_compact_T (diag): dense log-densities in, rows mostly flushed left compact.
         lpC, krC, knC = exact.copy(), np.empty((k, nb), np.int64), np.empty(k, np.int64)
-        total_c = B.resp_compact_T(lpC, krC, knC, nb, sw, 0, hard, norm, s, np.empty(nb), bits)
+        # fmt: off
+        total_c = B.resp_compact_T(
+            lpC, krC, knC, nb, sw, 0, hard, norm, s, np.empty(nb), bits, True
+        )
+        # fmt: on
         assert total_c == total and (knC >= 0).any()
         for j in range(k):
             if knC[j] < 0:
@@ -253,17 +257,48 @@ def test_resp_compact_single_survivor_shortcut_same_bits(rng, case, mode):
     dense = lp.copy()
     with np.errstate(invalid="ignore"):
         total = B.resp_T(dense, nb, sw, 0, hard, norm, s, bits)
-    lpC, kr, kn = lp.copy(), np.empty((k, nb), np.int64), np.empty(k, np.int64)
+    for single in (False, True):  # without and with the shortcut: the same bits
+        lpC, kr, kn = lp.copy(), np.empty((k, nb), np.int64), np.empty(k, np.int64)
+        with np.errstate(invalid="ignore"):
+            # fmt: off
+            total_c = B.resp_compact_T(
+                lpC, kr, kn, nb, sw, 0, hard, norm, s, np.empty(nb), bits, single
+            )
+            # fmt: on
+        np.testing.assert_array_equal(total_c, total)
+        np.testing.assert_array_equal(_expand(lpC, kr, kn, nb), dense)
+        # row 0 (the top of most points) stays dense on the general path: no retry
+        assert B.one_per_row(kn, nb) == (single and case in ("one-survivor", "inf-top"))
+    # resp_kept_T with row 0 dense and the others compact, leaving out what pruning
+    # would (entries 45 nats below the top): the same bits again.
+    top_lp = lp.max(axis=0)
+    lpK, krK, knK = lp.copy(), np.empty((k, nb), np.int64), np.full(k, -1, np.int64)
+    for j in range(1, k):
+        with np.errstate(invalid="ignore"):
+            rows = np.flatnonzero(~(lp[j] - top_lp < -45.0))
+        knK[j], krK[j, : rows.size], lpK[j, : rows.size] = rows.size, rows, lp[j, rows]
     with np.errstate(invalid="ignore"):
-        total_c = B.resp_compact_T(lpC, kr, kn, nb, sw, 0, hard, norm, s, np.empty(nb), bits)
-    np.testing.assert_array_equal(total_c, total)
-    np.testing.assert_array_equal(_expand(lpC, kr, kn, nb), dense)
+        total_k = B.resp_kept_T(lpK, krK, knK, nb, sw, 0, hard, norm, s, np.empty(nb), bits)
+    np.testing.assert_array_equal(total_k, total)
+    np.testing.assert_array_equal(_expand(lpK, krK, knK, nb), dense)
+    # Independently: a point whose top alone survives has responsibilities exactly 1
+    # and 0, whichever path its block took (exp(0) = 1 in the general one).
+    norm_ref = np.where(top_lp > -np.inf, top_lp, 0.0)  # as _max_kept leaves it
+    with np.errstate(invalid="ignore"):
+        survives = lp - norm_ref >= B.FLUSH_BELOW
+    single = survives.sum(axis=0) == 1
+    np.testing.assert_array_equal(dense[:, single], survives[:, single].astype(float))
     # the shortcut leaves every row compact (nothing survives at the +inf top: nan)
     shortcut = case in ("one-survivor", "inf-top")
     assert (kn[0] >= 0) == shortcut
     if shortcut:
         assert kn.sum() == np.count_nonzero(dense)  # at most one entry per point
         assert np.all(lpC[0, : kn[0]] == 1.0)
+        # log p(x_i) = top + log 1 (0 with nothing left), from the general path's sum
+        s_ref = survives.any(axis=0).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            expected = B._weighted_log_lik(norm_ref, s_ref, nb, sw, 0, k)
+        np.testing.assert_array_equal(total, expected)
 
 
 def _assert_matches_twin_and_thread_invariant(cov, dtype, run):

@@ -720,13 +720,19 @@ def _resp_single(lpT, kr, kn, nb, sample_weight, a, norm, s, arg):
             kr[c, j] = i
             lpT[c, j] = 1.0
             kn[c] = j + 1
+    return _weighted_log_lik(norm, s, nb, sample_weight, a, lpT.shape[0])
+
+
+@jit(reductions=True)
+def _weighted_log_lik(norm, s, nb, sample_weight, a, n_components):
+    """``sum_i w_i (norm[i] + log s[i])`` over rows with ``w_i != 0`` (all 1 without weights)."""
     if sample_weight.shape[0] > 0:
         total = 0.0
         for i in range(nb):
             w = sample_weight[a + i]
             total += w * (norm[i] + np.log(s[i])) if w != 0.0 else 0.0
         return total
-    return _sum_log_sum_exp(norm, s, nb, lpT.shape[0])
+    return _sum_log_sum_exp(norm, s, nb, n_components)
 
 
 @jit(reductions=True)
@@ -752,7 +758,7 @@ def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
 
 
 @jit(reductions=True)
-def resp_compact_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits):
+def resp_compact_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits, single):
     """:func:`resp_kept_T` from dense rows, leaving compact the rows mostly flushed to 0.
 
     ``lpT`` (n_components, block) is dense on entry. A component whose row keeps
@@ -763,15 +769,35 @@ def resp_compact_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits):
     :func:`~fastgmm._kernels._blocked_stats.accumulate_diag_T`). ``kr``
     (n_components, >= block) and ``kn`` (n_components,) are integer, overwritten.
 
-    A block where every point keeps only its top component (clusters separated
-    by more than ``-FLUSH_BELOW`` in log-density: 1M x 16 x 8 and 200k x 32 x 16
-    in the benchmarks) takes :func:`_resp_single`, with no exponentials: every row
-    compact, the same bits (tests/test_sparse_paths.py).
+    With ``single``, a block where every point keeps only its top component
+    (clusters separated by more than ``-FLUSH_BELOW`` in log-density: 1M x 16 x 8
+    and 200k x 32 x 16 in the benchmarks) takes :func:`_resp_single`, with no
+    exponentials: every row compact, the same bits (tests/test_sparse_paths.py).
+    Finding out costs a runner-up per point on top of the maximum, so callers
+    try it while it pays (:func:`one_per_row` of the previous block).
     """
-    if _max_dense(lpT, nb, norm, s) == 0:  # one survivor per point: its top
-        return _resp_single(lpT, kr, kn, nb, sample_weight, a, norm, s, bits[1])
     kn[:] = -1
+    if not single:
+        _max_kept(lpT, kr, kn, nb, norm)
+    elif _max_dense(lpT, nb, norm, s) == 0:  # one survivor per point: its top
+        return _resp_single(lpT, kr, kn, nb, sample_weight, a, norm, s, bits[1])
     return _resp_rows(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits, True)
+
+
+@jit
+def one_per_row(kn, nb):
+    """Whether :func:`resp_compact_T` left every row compact with at most ``nb`` entries.
+
+    Then the next block is worth trying with ``single`` (separated clusters); not
+    after dense rows or more entries than points (overlapping ones: the runner-up
+    pass would be wasted, 4-8% of a diag pass at 1M x 8 x 16 and 100k x 2 x 4).
+    """
+    total = 0
+    for k in range(kn.shape[0]):
+        if kn[k] < 0:
+            return False
+        total += kn[k]
+    return total <= nb
 
 
 @jit(reductions=True)
@@ -825,14 +851,7 @@ def _resp_rows(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits, compac
             kn[k] = _exp_shifted(lpT[k], nb, norm, s, e, rows, bits, compact)
         else:
             _exp_kept(lpT[k], kr[k], kn[k], norm, s, bits)
-    weighted = sample_weight.shape[0] > 0
-    if weighted:
-        total = 0.0
-        for i in range(nb):
-            w = sample_weight[a + i]
-            total += w * (norm[i] + np.log(s[i])) if w != 0.0 else 0.0
-    else:
-        total = _sum_log_sum_exp(norm, s, nb, n_components)
+    total = _weighted_log_lik(norm, s, nb, sample_weight, a, n_components)
     for i in range(nb):
         s[i] = 1.0 / s[i] if s[i] > 0.0 else 0.0
     for k in range(n_components):

@@ -37,6 +37,7 @@ from ._blocked import (
     log_prob_diag_T,
     log_prob_full_T,
     log_prob_spherical_T,
+    one_per_row,
     resp_compact_T,
     resp_kept_T,
     resp_T,
@@ -553,12 +554,16 @@ def suffstats_diag(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     kr = np.empty((n_components, nbuf), dtype=np.int64)
     kn = np.empty(n_components, dtype=np.int64)
     total = 0.0
+    # Try the one-survivor shortcut while blocks allow it; the first try costs a
+    # runner-up pass, worth it only over several blocks (100k x 2 x 4: 2 per chunk).
+    single = n_samples >= 4 * block
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
         log_prob_diag_T(XT, nb, means, factor, const, lpT, sq)
         # rows mostly flushed to 0 stay compact for the statistics
-        total += resp_compact_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits)
+        total += resp_compact_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits, single)
+        single = one_per_row(kn, nb)
         # fmt: off
         accumulate_diag_T(
             X, a, XT, nb, sample_weight, lpT, kr, kn, means, sq, bits[0], nk, sx, sxx
