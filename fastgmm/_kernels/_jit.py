@@ -50,7 +50,9 @@ def jit(*args, parallel: bool = False, reductions: bool = False, contract: bool 
         building blocks stay serial so users can call them inside their own ``prange``.
     reductions : bool, default=False
         Use :data:`FASTMATH_REDUCTIONS` (for blocked loops whose sums run over rows;
-        the order is still fixed at compile time, so results stay deterministic).
+        the order is fixed when LLVM compiles the kernel, so results are the same
+        for any thread count, but a freshly compiled kernel and the cached one can
+        differ in the last bits: docs/readme/performance.md, "Numba options").
     contract : bool, default=False
         Use :data:`FASTMATH_CONTRACT` (fused multiply-adds; ignored with ``reductions``,
         which includes it).
