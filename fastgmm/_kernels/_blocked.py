@@ -772,7 +772,8 @@ def resp_compact_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits, si
     With ``single``, a block where every point keeps only its top component
     (clusters separated by more than ``-FLUSH_BELOW`` in log-density: 1M x 16 x 8
     and 200k x 32 x 16 in the benchmarks) takes :func:`_resp_single`, with no
-    exponentials: every row compact, the same bits (tests/test_sparse_paths.py).
+    exponentials: every row compact, the same responsibilities and log-likelihood
+    bits (tests/test_sparse_paths.py).
     Finding out costs a runner-up per point on top of the maximum, so callers
     try it while it pays (:func:`one_per_row` of the previous block).
     """

@@ -538,16 +538,25 @@ def accumulate_diag_T(X, a, XT, nb, sample_weight, resp, kr, kn, shift, rT, rows
 
 
 @jit(reductions=True)
-def accumulate_spherical_T(X, a, XT, nb, sample_weight, resp, shift, rT, rows, nk, sx, sxx):
-    """As :func:`accumulate_diag_T` with the trace ``sxx`` (n_components,)."""
+def accumulate_spherical_T(X, a, XT, nb, sample_weight, resp, kr, kn, shift, rT, rows, nk, sx, sxx):
+    """As :func:`accumulate_diag_T` (compact rows too) with the trace ``sxx`` (n_components,)."""
     sxx_diag = np.empty(XT.shape[0])
     for k in range(shift.shape[0]):
-        t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
-        if t == 0.0:
-            continue
-        nk[k] += t
-        sxx_diag[:] = 0.0
-        _diag_stats_into(X, a, XT, nb, resp[k], kept, shift[k], rT, rows, sx[k], sxx_diag)
+        n = kn[k]
+        if n >= 0:
+            t = _kept_resp(resp[k], kr[k], n, sample_weight, a, rT)
+            if t == 0.0:
+                continue
+            nk[k] += t
+            sxx_diag[:] = 0.0
+            _diag_stats_rows(X, a, kr[k], n, rT, shift[k], sx[k], sxx_diag)
+        else:
+            t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
+            if t == 0.0:
+                continue
+            nk[k] += t
+            sxx_diag[:] = 0.0
+            _diag_stats_into(X, a, XT, nb, resp[k], kept, shift[k], rT, rows, sx[k], sxx_diag)
         t2 = 0.0
         for m in range(XT.shape[0]):
             t2 += sxx_diag[m]

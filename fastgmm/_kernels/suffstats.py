@@ -40,7 +40,6 @@ from ._blocked import (
     one_per_row,
     resp_compact_T,
     resp_kept_T,
-    resp_T,
     rows_view,
 )
 from ._blocked_stats import (
@@ -537,13 +536,33 @@ def _suffstats_tied_with(X, sample_weight, weights, means, precisions_chol, hard
 @jit
 def suffstats_diag(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
     """Fused E-step and statistics (serial), diagonal covariances; see :func:`suffstats_full`."""
+    const = np.empty(means.shape[0])
+    const_diag(precisions_chol, np.log(weights), const)
+    factor = precisions_chol.astype(X.dtype)
+    return _axis_pass(X, sample_weight, means, factor, const, hard, nk, sx, sxx)
+
+
+@jit
+def suffstats_spherical(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
+    """Fused E-step and statistics (serial), spherical covariances; see :func:`suffstats_full`."""
+    const = np.empty(means.shape[0])
+    const_spherical(precisions_chol, X.shape[1], np.log(weights), const)
+    return _axis_pass(X, sample_weight, means, precisions_chol, const, hard, nk, sx, sxx)
+
+
+@jit
+def _axis_pass(X, sample_weight, means, factor, const, hard, nk, sx, sxx):
+    """Run the block loop of the fused diag and spherical passes.
+
+    Diag: ``factor`` (K, D) in the dtype of ``X``, ``sxx`` (K, D); spherical:
+    ``factor`` (K,) float64, ``sxx`` (K,). Rows the log-sum-exp leaves mostly
+    flushed to 0 stay compact for the statistics
+    (:func:`~fastgmm._kernels._blocked.resp_compact_T`).
+    """
     n_samples, n_features = X.shape
     n_components = means.shape[0]
     block = block_rows_for(n_features)
     nbuf = min(block, n_samples)
-    const = np.empty(n_components)
-    const_diag(precisions_chol, np.log(weights), const)
-    factor = precisions_chol.astype(X.dtype)
     XT = np.empty((n_features, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
     lpT = np.empty((n_components, nbuf))
@@ -560,40 +579,22 @@ def suffstats_diag(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
         load_transposed(X, a, nb, XT)
-        log_prob_diag_T(XT, nb, means, factor, const, lpT, sq)
-        # rows mostly flushed to 0 stay compact for the statistics
+        if factor.ndim == 2:
+            log_prob_diag_T(XT, nb, means, factor, const, lpT, sq)
+        else:
+            log_prob_spherical_T(XT, nb, means, factor, const, lpT, sq)
         total += resp_compact_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits, single)
         single = one_per_row(kn, nb)
         # fmt: off
-        accumulate_diag_T(
-            X, a, XT, nb, sample_weight, lpT, kr, kn, means, sq, bits[0], nk, sx, sxx
-        )
+        if sxx.ndim == 2:
+            accumulate_diag_T(
+                X, a, XT, nb, sample_weight, lpT, kr, kn, means, sq, bits[0], nk, sx, sxx
+            )
+        else:
+            accumulate_spherical_T(
+                X, a, XT, nb, sample_weight, lpT, kr, kn, means, sq, bits[0], nk, sx, sxx
+            )
         # fmt: on
-    return total
-
-
-@jit
-def suffstats_spherical(X, sample_weight, weights, means, precisions_chol, hard, nk, sx, sxx):
-    """Fused E-step and statistics (serial), spherical covariances; see :func:`suffstats_full`."""
-    n_samples, n_features = X.shape
-    n_components = means.shape[0]
-    block = block_rows_for(n_features)
-    nbuf = min(block, n_samples)
-    const = np.empty(n_components)
-    const_spherical(precisions_chol, n_features, np.log(weights), const)
-    XT = np.empty((n_features, nbuf), X.dtype)
-    sq = np.empty(nbuf, X.dtype)
-    lpT = np.empty((n_components, nbuf))
-    norm = np.empty(nbuf)
-    s = np.empty(nbuf)
-    bits = np.empty((2, nbuf), dtype=np.int64)
-    total = 0.0
-    for a in range(0, n_samples, block):
-        nb = min(block, n_samples - a)
-        load_transposed(X, a, nb, XT)
-        log_prob_spherical_T(XT, nb, means, precisions_chol, const, lpT, sq)
-        total += resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits)
-        accumulate_spherical_T(X, a, XT, nb, sample_weight, lpT, means, sq, bits[0], nk, sx, sxx)
     return total
 
 
