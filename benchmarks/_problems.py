@@ -97,32 +97,48 @@ def available(impl, covariance_type):
     return True
 
 
+def fastgmm_from_start(X, weights, means, covariance_type, max_iter, sample_weight=None, **kw):
+    """A fastgmm ``GaussianMixture`` after ``max_iter`` iterations from the shared start."""
+    from fastgmm import GaussianMixture
+
+    return _fit_from_start(
+        GaussianMixture, X, weights, means, covariance_type, max_iter, sample_weight, **kw
+    )
+
+
+def _fit_from_start(cls, X, weights, means, covariance_type, max_iter, sample_weight=None, **kw):
+    """``cls`` (fastgmm's or scikit-learn's ``GaussianMixture``) fitted from the shared start."""
+    n_components, n_features = means.shape
+    gm = cls(
+        n_components,
+        covariance_type=covariance_type,
+        max_iter=max_iter,
+        tol=0.0,
+        weights_init=weights,
+        means_init=means,
+        precisions_init=precisions_init(covariance_type, n_components, n_features),
+        **kw,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if sample_weight is None:  # scikit-learn's fit may not take sample_weight
+            gm.fit(X)
+        else:
+            gm.fit(X, sample_weight=sample_weight)
+    return gm
+
+
 def fit_once(impl, X, weights, means, covariance_type, max_iter):
     """Run ``max_iter`` EM iterations from the shared start; return (lower_bound, n_iter)."""
     n_components, n_features = means.shape
-    prec = precisions_init(covariance_type, n_components, n_features)
     if impl in ("fastgmm", "reference", "sklearn"):
         if impl == "sklearn":
             from sklearn.mixture import GaussianMixture
 
-            kw = {}
+            gm = _fit_from_start(GaussianMixture, X, weights, means, covariance_type, max_iter)
         else:
-            from fastgmm import GaussianMixture
-
-            kw = {"backend": "numba" if impl == "fastgmm" else "numpy"}
-        gm = GaussianMixture(
-            n_components,
-            covariance_type=covariance_type,
-            max_iter=max_iter,
-            tol=0.0,
-            weights_init=weights,
-            means_init=means,
-            precisions_init=prec,
-            **kw,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gm.fit(X)
+            backend = "numba" if impl == "fastgmm" else "numpy"
+            gm = fastgmm_from_start(X, weights, means, covariance_type, max_iter, backend=backend)
         return float(gm.lower_bound_), int(gm.n_iter_)
     d4p = import_daal4py()
     if covariance_type == "full":

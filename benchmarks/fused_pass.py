@@ -19,7 +19,6 @@ tied), ``ROWS`` (e.g. ``1000000x8x16,100000x2x4``), ``SPREADS`` (4 separated,
 import os
 import sys
 import time
-import warnings
 
 ROOT = sys.argv[1] if len(sys.argv) > 1 else "."
 THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else 1
@@ -29,9 +28,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
-from _problems import make_problem, precisions_init  # noqa: E402
+from _problems import fastgmm_from_start, make_problem  # noqa: E402
 
-from fastgmm import GaussianMixture  # noqa: E402
 from fastgmm import _kernels as K  # noqa: E402
 from fastgmm._covariance import sxx_shape  # noqa: E402
 
@@ -47,18 +45,7 @@ def main() -> None:
         for row in rows.split(","):
             n, d, k = map(int, row.split("x"))
             X, w, m = make_problem(n, d, k, np.dtype(DTYPE), spread=spread)
-            gm = GaussianMixture(
-                k,
-                covariance_type=cov,
-                max_iter=2,
-                tol=0.0,
-                weights_init=w,
-                means_init=m,
-                precisions_init=precisions_init(cov, k, d),
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                gm.fit(X)
+            gm = fastgmm_from_start(X, w, m, cov, max_iter=2)
             pc = np.ascontiguousarray(gm.precisions_cholesky_)
             kernel = getattr(K, f"suffstats_{cov}_parallel")
             nk, sx, sxx = np.zeros(k), np.zeros((k, d)), np.zeros(sxx_shape(cov, k, d))
