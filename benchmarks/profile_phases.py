@@ -19,6 +19,7 @@ sys.path.insert(0, R + "/benchmarks")
 from _problems import make_problem  # noqa: E402
 
 from fastgmm._kernels import _blocked as B  # noqa: E402
+from fastgmm._kernels import _blocked_resp as BR  # noqa: E402
 from fastgmm._kernels import _blocked_stats as S  # noqa: E402
 from fastgmm._kernels import _prune  # noqa: E402
 from fastgmm._kernels._jit import jit  # noqa: E402
@@ -110,7 +111,7 @@ def run(X, w, m, pc, phase):
             else:
                 B.log_prob_full_T(XT, nb, shift, fac, const, lpT, dT, y, sq)
         if phase >= 2:
-            tot += B.resp_kept_T(lpT, kr, kn, nb, sw, a, False, norm, s, e, bits)
+            tot += BR.resp_kept_T(lpT, kr, kn, nb, sw, a, False, norm, s, e, bits)
         if phase >= 3:
             # fmt: off
             S.accumulate_full_T(

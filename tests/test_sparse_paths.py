@@ -23,6 +23,7 @@ from fastgmm import _kernels as K
 from fastgmm import _reference as R
 from fastgmm._covariance import sxx_shape
 from fastgmm._kernels import _blocked as B
+from fastgmm._kernels import _blocked_resp as BR
 from fastgmm._kernels import _blocked_stats as S
 from fastgmm._kernels import _prune
 from fastgmm._kernels.suffstats import PRUNE_MIN_FEATURES
@@ -182,9 +183,9 @@ def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
     for hard, sw in [(False, np.empty(0)), (True, np.empty(0)), (False, rng.random(nb))]:
         norm, s, bits = np.empty(nb), np.empty(nb), np.empty((2, nb), np.int64)
         lpT = exact.copy()
-        total = B.resp_T(lpT, nb, sw, 0, hard, norm, s, bits)
+        total = BR.resp_T(lpT, nb, sw, 0, hard, norm, s, bits)
         lpK = compact.copy()
-        total_k = B.resp_kept_T(lpK, kr, kn, nb, sw, 0, hard, np.empty(nb), s, np.empty(nb), bits)
+        total_k = BR.resp_kept_T(lpK, kr, kn, nb, sw, 0, hard, np.empty(nb), s, np.empty(nb), bits)
         assert total_k == total
         for j in range(k):
             if kn[j] < 0:
@@ -195,7 +196,7 @@ def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
         # resp_compact_T (diag): dense log-densities in, rows mostly flushed left compact.
         lpC, krC, knC = exact.copy(), np.empty((k, nb), np.int64), np.empty(k, np.int64)
         # fmt: off
-        total_c = B.resp_compact_T(
+        total_c = BR.resp_compact_T(
             lpC, krC, knC, nb, sw, 0, hard, norm, s, np.empty(nb), bits, True
         )
         # fmt: on
@@ -256,19 +257,19 @@ def test_resp_compact_single_survivor_shortcut_same_bits(rng, case, mode):
     norm, s, bits = np.empty(nb), np.empty(nb), np.empty((2, nb), np.int64)
     dense = lp.copy()
     with np.errstate(invalid="ignore"):
-        total = B.resp_T(dense, nb, sw, 0, hard, norm, s, bits)
+        total = BR.resp_T(dense, nb, sw, 0, hard, norm, s, bits)
     for single in (False, True):  # without and with the shortcut: the same bits
         lpC, kr, kn = lp.copy(), np.empty((k, nb), np.int64), np.empty(k, np.int64)
         with np.errstate(invalid="ignore"):
             # fmt: off
-            total_c = B.resp_compact_T(
+            total_c = BR.resp_compact_T(
                 lpC, kr, kn, nb, sw, 0, hard, norm, s, np.empty(nb), bits, single
             )
             # fmt: on
         np.testing.assert_array_equal(total_c, total)
         np.testing.assert_array_equal(_expand(lpC, kr, kn, nb), dense)
         # row 0 (the top of most points) stays dense on the general path: no retry
-        assert B.one_per_row(kn, nb) == (single and case in ("one-survivor", "inf-top"))
+        assert BR.one_per_row(kn, nb) == (single and case in ("one-survivor", "inf-top"))
     # resp_kept_T with row 0 dense and the others compact, leaving out what pruning
     # would (entries 45 nats below the top): the same bits again.
     top_lp = lp.max(axis=0)
@@ -278,7 +279,7 @@ def test_resp_compact_single_survivor_shortcut_same_bits(rng, case, mode):
             rows = np.flatnonzero(~(lp[j] - top_lp < -45.0))
         knK[j], krK[j, : rows.size], lpK[j, : rows.size] = rows.size, rows, lp[j, rows]
     with np.errstate(invalid="ignore"):
-        total_k = B.resp_kept_T(lpK, krK, knK, nb, sw, 0, hard, norm, s, np.empty(nb), bits)
+        total_k = BR.resp_kept_T(lpK, krK, knK, nb, sw, 0, hard, norm, s, np.empty(nb), bits)
     np.testing.assert_array_equal(total_k, total)
     np.testing.assert_array_equal(_expand(lpK, krK, knK, nb), dense)
     # Independently: a point whose top alone survives has responsibilities exactly 1
@@ -297,7 +298,7 @@ def test_resp_compact_single_survivor_shortcut_same_bits(rng, case, mode):
         # log p(x_i) = top + log 1 (0 with nothing left), from the general path's sum
         s_ref = survives.any(axis=0).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            expected = B._weighted_log_lik(norm_ref, s_ref, nb, sw, 0, k)
+            expected = BR._weighted_log_lik(norm_ref, s_ref, nb, sw, 0, k)
         np.testing.assert_array_equal(total, expected)
 
 
@@ -425,7 +426,7 @@ def test_separated_blocks_take_the_sparse_paths(rng):
     assert np.all(kn >= 0)  # every component's kept rows were gathered
     assert kn.sum() < 0.3 * k * nb  # most pairs pruned
     bits = np.empty((2, nb), np.int64)
-    B.resp_kept_T(
+    BR.resp_kept_T(
         lpT, kr, kn, nb, np.empty(0), 0, False, np.empty(nb), np.empty(nb), np.empty(nb), bits
     )
     for j in range(k):  # sparse statistics per component

@@ -422,7 +422,7 @@ def accumulate_full_T(
 ):
     """Add a block's ``nk``, ``sx`` and upper ``sxx`` (full) from its responsibilities.
 
-    ``resp`` is laid out as :func:`~fastgmm._kernels._blocked.resp_kept_T` leaves
+    ``resp`` is laid out as :func:`~fastgmm._kernels._blocked_resp.resp_kept_T` leaves
     it. A component with compact rows (``kn[k] >= 0``, from
     :func:`~fastgmm._kernels._prune.log_prob_full_pruned_T`) already has its
     centred rows in its buffer ``gd[k]`` from column ``fill[k]`` on: only the
@@ -518,7 +518,7 @@ def accumulate_diag_T(X, a, XT, nb, sample_weight, resp, kr, kn, shift, rT, rows
 
     ``X`` is the whole data and ``a`` the block's first row (the sparse path reads
     rows of ``X``); ``sample_weight`` is indexed from ``a`` too. ``resp`` is laid
-    out as :func:`~fastgmm._kernels._blocked.resp_compact_T` leaves it: a compact
+    out as :func:`~fastgmm._kernels._blocked_resp.resp_compact_T` leaves it: a compact
     component (``kn[k] >= 0``) adds only its kept rows ``kr[k, :kn[k]]``, read
     from ``X`` (no pass over the block to find them).
     """

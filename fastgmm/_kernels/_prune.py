@@ -307,7 +307,7 @@ def log_prob_full_pruned_T(
     ``const - eig[k, 1] / 2 * dist <= log p <= const - eig[k, 0] / 2 * dist``.
     Pairs whose upper bound is more than ``-PRUNE_BELOW`` nats below the point's
     best lower bound are left out (``-inf``):
-    :func:`~fastgmm._kernels._blocked.resp_kept_T` would flush them to a
+    :func:`~fastgmm._kernels._blocked_resp.resp_kept_T` would flush them to a
     responsibility of exactly 0, so ``log p(x)``, the responsibilities and the
     statistics equal those of :func:`~fastgmm._kernels._blocked.log_prob_full_T`
     (tests/test_sparse_paths.py). For fits only.
@@ -316,7 +316,7 @@ def log_prob_full_pruned_T(
     :data:`~fastgmm._kernels._blocked_stats.SPARSE_FRACTION` of the block, only the
     kept rows go through the triangular product, and the result is compact:
     ``kn[k]`` rows ``kr[k, :kn[k]]`` with log-probabilities ``lpT[k, :kn[k]]``
-    (the layout :func:`~fastgmm._kernels._blocked.resp_kept_T` takes). Their
+    (the layout :func:`~fastgmm._kernels._blocked_resp.resp_kept_T` takes). Their
     centred rows are gathered straight into the component's statistics buffer,
     ``gd[k, :, fill[k]:fill[k] + kn[k]]``, where
     :func:`~fastgmm._kernels._blocked_stats.accumulate_full_T` uses them without

@@ -15,19 +15,18 @@ import numpy as np
 from numba import prange
 
 from ._blocked import (
-    _argmax_T,
     block_rows_for,
     const_diag,
     const_full,
     const_spherical,
     const_tied,
     load_transposed,
-    log_norm_T,
     log_prob_diag_T,
     log_prob_full_T,
     log_prob_spherical_T,
     log_prob_tied_T,
 )
+from ._blocked_resp import _argmax_T, log_norm_T
 from ._jit import jit
 from .suffstats import n_chunks_for
 

@@ -26,7 +26,8 @@ Speed: benchmarks/bench_fit_many.py.
 
 import numpy as np
 
-from ._blocked import _sum_log_sum_exp, exp_flush
+from ._blocked import exp_flush
+from ._blocked_resp import _sum_log_sum_exp
 from ._jit import jit
 from .mstep import m_step_diag, m_step_full, m_step_spherical, m_step_tied
 

@@ -37,11 +37,9 @@ from ._blocked import (
     log_prob_diag_T,
     log_prob_full_T,
     log_prob_spherical_T,
-    one_per_row,
-    resp_compact_T,
-    resp_kept_T,
     rows_view,
 )
+from ._blocked_resp import one_per_row, resp_compact_T, resp_kept_T
 from ._blocked_stats import (
     accumulate_diag_T,
     accumulate_full_T,
@@ -557,7 +555,7 @@ def _axis_pass(X, sample_weight, means, factor, const, hard, nk, sx, sxx):
     Diag: ``factor`` (K, D) in the dtype of ``X``, ``sxx`` (K, D); spherical:
     ``factor`` (K,) float64, ``sxx`` (K,). Rows the log-sum-exp leaves mostly
     flushed to 0 stay compact for the statistics
-    (:func:`~fastgmm._kernels._blocked.resp_compact_T`).
+    (:func:`~fastgmm._kernels._blocked_resp.resp_compact_T`).
     """
     n_samples, n_features = X.shape
     n_components = means.shape[0]
