@@ -523,18 +523,29 @@ def accumulate_diag_T(X, a, XT, nb, sample_weight, resp, kr, kn, shift, rT, rows
     from ``X`` (no pass over the block to find them).
     """
     for k in range(shift.shape[0]):
-        n = kn[k]
-        if n >= 0:
-            t = _kept_resp(resp[k], kr[k], n, sample_weight, a, rT)
-            if t != 0.0:
-                nk[k] += t
-                _diag_stats_rows(X, a, kr[k], n, rT, shift[k], sx[k], sxx[k])
-            continue
-        t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
-        if t == 0.0:
-            continue
-        nk[k] += t
-        _diag_stats_into(X, a, XT, nb, resp[k], kept, shift[k], rT, rows, sx[k], sxx[k])
+        # fmt: off
+        nk[k] += _component_diag_stats(
+            X, a, XT, nb, sample_weight, resp[k], kr[k], kn[k], shift[k], rT, rows, sx[k], sxx[k]
+        )
+        # fmt: on
+
+
+@jit(reductions=True)
+def _component_diag_stats(X, a, XT, nb, sample_weight, r, rows_k, n, shift, rT, rows, sx, sxx_diag):
+    """Add one component's ``sx``, ``sxx_diag`` for a block; return its ``nk`` (0: nothing added).
+
+    ``r`` is the component's row of responsibilities, compact (``n >= 0``
+    entries for the rows ``rows_k[:n]``) or dense (``n < 0``).
+    """
+    if n >= 0:
+        t = _kept_resp(r, rows_k, n, sample_weight, a, rT)
+        if t != 0.0:
+            _diag_stats_rows(X, a, rows_k, n, rT, shift, sx, sxx_diag)
+        return t
+    t, kept = _weigh(r, nb, sample_weight, a, rT.itemsize)
+    if t != 0.0:
+        _diag_stats_into(X, a, XT, nb, r, kept, shift, rT, rows, sx, sxx_diag)
+    return t
 
 
 @jit(reductions=True)
@@ -542,21 +553,15 @@ def accumulate_spherical_T(X, a, XT, nb, sample_weight, resp, kr, kn, shift, rT,
     """As :func:`accumulate_diag_T` (compact rows too) with the trace ``sxx`` (n_components,)."""
     sxx_diag = np.empty(XT.shape[0])
     for k in range(shift.shape[0]):
-        n = kn[k]
-        if n >= 0:
-            t = _kept_resp(resp[k], kr[k], n, sample_weight, a, rT)
-            if t == 0.0:
-                continue
-            nk[k] += t
-            sxx_diag[:] = 0.0
-            _diag_stats_rows(X, a, kr[k], n, rT, shift[k], sx[k], sxx_diag)
-        else:
-            t, kept = _weigh(resp[k], nb, sample_weight, a, rT.itemsize)
-            if t == 0.0:
-                continue
-            nk[k] += t
-            sxx_diag[:] = 0.0
-            _diag_stats_into(X, a, XT, nb, resp[k], kept, shift[k], rT, rows, sx[k], sxx_diag)
+        sxx_diag[:] = 0.0
+        # fmt: off
+        t = _component_diag_stats(
+            X, a, XT, nb, sample_weight, resp[k], kr[k], kn[k], shift[k], rT, rows, sx[k], sxx_diag
+        )
+        # fmt: on
+        if t == 0.0:
+            continue
+        nk[k] += t
         t2 = 0.0
         for m in range(XT.shape[0]):
             t2 += sxx_diag[m]
