@@ -76,10 +76,11 @@ def run(X, w, m, pc, phase):
     kn = np.full(K, -1, np.int64)
     y = np.empty((2, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
-    lpT = np.empty((K, nbuf))
-    norm = np.empty(nbuf)
-    s = np.empty(nbuf)
-    e = np.empty(nbuf)
+    lpT = np.empty((K, nbuf), X.dtype)  # the dtype of the data, as in the fused pass
+    norm = np.empty(nbuf, X.dtype)
+    s = np.empty(nbuf, X.dtype)
+    e = np.empty(nbuf, X.dtype)
+    best = np.empty(nbuf)
     bits = np.empty((2, nbuf), np.int64)
     nk = np.zeros(K)
     sx = np.zeros((K, D))
@@ -105,7 +106,7 @@ def run(X, w, m, pc, phase):
                 S.flush_rows_full(gd, gr, fill, nb, rd, sx, sxx)
                 # fmt: off
                 kept += _prune.log_prob_full_pruned_T(
-                    XT, nb, m, fac, const, eig, lpT, dT, y, sq, s, kr, kn, gd, fill
+                    XT, nb, m, fac, const, eig, lpT, dT, y, sq, best, kr, kn, gd, fill
                 )
                 # fmt: on
             else:

@@ -227,10 +227,12 @@ def _expand(lp, kr, kn, nb):
 
 @pytest.mark.parametrize("case", ["one-survivor", "second-survivor", "tie", "inf-top"])
 @pytest.mark.parametrize("mode", ["soft", "hard", "weighted"])
-def test_resp_compact_single_survivor_shortcut_same_bits(rng, case, mode):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_resp_compact_single_survivor_shortcut_same_bits(rng, case, mode, dtype):
     # Every point's top component 60-90 nats above the rest: only the top survives the
     # flush, and resp_compact_T skips the exponentials (_resp_single). Component 0 is
     # the top of 3/4 of the points, so the general path would leave its row dense.
+    # float32 rows (the fused pass over float32 data) take float32 exponentials.
     k, nb = 5, 64
     top = np.where(rng.random(nb) < 0.75, 0, rng.integers(1, k, size=nb))
     lp = rng.normal(scale=3.0, size=(k, nb)) - 75.0 + rng.uniform(-15, 15, size=(k, nb))
@@ -251,10 +253,11 @@ def test_resp_compact_single_survivor_shortcut_same_bits(rng, case, mode):
             pytest.skip("layout-dependent for a degenerate point")
         lp[:, 7] = rng.normal(size=k) - 100.0
         lp[top[7], 7] = -50.0
+    lp = lp.astype(dtype)
     sw = rng.uniform(0.5, 2.0, size=nb) if mode == "weighted" else np.empty(0)
     sw[3:5] = 0.0 if mode == "weighted" else sw[3:5]
     hard = mode == "hard"
-    norm, s, bits = np.empty(nb), np.empty(nb), np.empty((2, nb), np.int64)
+    norm, s, bits = np.empty(nb, dtype), np.empty(nb, dtype), np.empty((2, nb), np.int64)
     dense = lp.copy()
     with np.errstate(invalid="ignore"):
         total = BR.resp_T(dense, nb, sw, 0, hard, norm, s, bits)
@@ -263,7 +266,7 @@ def test_resp_compact_single_survivor_shortcut_same_bits(rng, case, mode):
         with np.errstate(invalid="ignore"):
             # fmt: off
             total_c = BR.resp_compact_T(
-                lpC, kr, kn, nb, sw, 0, hard, norm, s, np.empty(nb), bits, single
+                lpC, kr, kn, nb, sw, 0, hard, norm, s, np.empty(nb, dtype), bits, single
             )
             # fmt: on
         np.testing.assert_array_equal(total_c, total)
@@ -279,12 +282,16 @@ def test_resp_compact_single_survivor_shortcut_same_bits(rng, case, mode):
             rows = np.flatnonzero(~(lp[j] - top_lp < -45.0))
         knK[j], krK[j, : rows.size], lpK[j, : rows.size] = rows.size, rows, lp[j, rows]
     with np.errstate(invalid="ignore"):
-        total_k = BR.resp_kept_T(lpK, krK, knK, nb, sw, 0, hard, norm, s, np.empty(nb), bits)
+        # fmt: off
+        total_k = BR.resp_kept_T(
+            lpK, krK, knK, nb, sw, 0, hard, norm, s, np.empty(nb, dtype), bits
+        )
+        # fmt: on
     np.testing.assert_array_equal(total_k, total)
     np.testing.assert_array_equal(_expand(lpK, krK, knK, nb), dense)
     # Independently: a point whose top alone survives has responsibilities exactly 1
     # and 0, whichever path its block took (exp(0) = 1 in the general one).
-    norm_ref = np.where(top_lp > -np.inf, top_lp, 0.0)  # as _max_kept leaves it
+    norm_ref = np.where(top_lp > -np.inf, top_lp, 0.0).astype(dtype)  # as _max_kept leaves it
     with np.errstate(invalid="ignore"):
         survives = lp - norm_ref >= B.FLUSH_BELOW
     single = survives.sum(axis=0) == 1
@@ -296,7 +303,7 @@ def test_resp_compact_single_survivor_shortcut_same_bits(rng, case, mode):
         assert kn.sum() == np.count_nonzero(dense)  # at most one entry per point
         assert np.all(lpC[0, : kn[0]] == 1.0)
         # log p(x_i) = top + log 1 (0 with nothing left), from the general path's sum
-        s_ref = survives.any(axis=0).astype(float)
+        s_ref = survives.any(axis=0).astype(dtype)
         with np.errstate(invalid="ignore", divide="ignore"):
             expected = BR._weighted_log_lik(norm_ref, s_ref, nb, sw, 0, k)
         np.testing.assert_array_equal(total, expected)

@@ -3,9 +3,10 @@
 A block of ``nb`` rows of ``X`` is first transposed into ``XT`` of shape
 ``(n_features, block)`` in the dtype of ``X``. Every loop below then runs over the
 points of the block with unit stride, so LLVM vectorises it. For float32 data the
-centred differences, triangular products and a block's statistics stay in float32
-(eight lanes per 256-bit register instead of four); log-probabilities, the
-log-sum-exp and every sum across blocks are float64. Differences ``x - mu`` are
+centred differences, triangular products, the fused fit's log-probabilities,
+log-sum-exp (:func:`exp_flush32`) and responsibilities, and a block's statistics
+stay in float32 (eight lanes per 256-bit register instead of four); the
+log-likelihood and every sum across blocks are float64. Differences ``x - mu`` are
 formed as ``(x - hi) - lo`` from the float64 means split into two values of the
 dtype of ``XT`` (:func:`split_mean`), so data far from the origin lose nothing to a
 rounded mean
@@ -138,14 +139,72 @@ def exp_inplace(x, n, bits):
         x[i] = x[i] * scale[0, i] * scale[1, i]
 
 
+# float32 constants of :func:`_exp_reduced32` (Cephes ``expf``): every operand of
+# its arithmetic is float32, so the loops run sixteen lanes wide.
+_F32 = np.float32
+LOG2E_32 = _F32(1.4426950408889634)
+LN2_HI_32 = _F32(0.693359375)
+LN2_LO_32 = _F32(-2.12194440e-4)
+HALF_32 = _F32(0.5)
+ONE_32 = _F32(1.0)
+FLUSH_BELOW_32 = _F32(-40.0)
+MAX_ARG_32 = _F32(88.0)
+_EXPF = (
+    _F32(1.9875691500e-4), _F32(1.3981999507e-3), _F32(8.3334519073e-3),
+    _F32(4.1665795894e-2), _F32(1.6666665459e-1), _F32(5.0000001201e-1),
+)  # fmt: skip
+
+
+@jit
+def flush_below(a):
+    """:data:`FLUSH_BELOW` in the dtype of array ``a`` (float32 loops stay float32).
+
+    Only the type of ``a[0]`` is used (the load is dead code), so ``a`` may be empty.
+    """
+    return type(a[0])(FLUSH_BELOW)
+
+
+@jit(contract=True)
+def _exp_reduced32(v):
+    """float32 ``(p, t)`` with ``exp(v) = p * 2**t`` (Cephes ``expf``: within 1 ulp)."""
+    t = np.floor(v * LOG2E_32 + HALF_32)
+    r = (v - t * LN2_HI_32) - t * LN2_LO_32
+    z = r * r
+    p = _EXPF[0]
+    p = p * r + _EXPF[1]
+    p = p * r + _EXPF[2]
+    p = p * r + _EXPF[3]
+    p = p * r + _EXPF[4]
+    p = p * r + _EXPF[5]
+    p = (p * z + r) + ONE_32
+    return p, np.int32(t)
+
+
+@jit
+def exp_flush32(x, n, bits):
+    """:func:`exp_flush` for float32 ``x`` (float32 arithmetic, 0 below ``FLUSH_BELOW``)."""
+    b = bits[0].view(np.int32)
+    for i in range(n):
+        v0 = x[i]
+        p, ti = _exp_reduced32(min(max(v0, FLUSH_BELOW_32), MAX_ARG_32))
+        b[i] = (ti + np.int32(127)) << np.int32(23)
+        x[i] = p if v0 >= FLUSH_BELOW_32 else _F32(0.0)
+    scale = b.view(np.float32)
+    for i in range(n):
+        x[i] = x[i] * scale[i]
+
+
 @jit
 def exp_flush(x, n, bits):
     """As :func:`exp_inplace`, but 0 for ``x < FLUSH_BELOW`` (no subnormal results).
 
     Results are never subnormal, so ``2**t`` is one factor (one multiply and one
     exponent store per value fewer than :func:`exp_inplace`; the same bits). Only
-    ``bits[0]`` is used.
+    ``bits[0]`` is used. float32 ``x``: :func:`exp_flush32`.
     """
+    if x.itemsize == 4:
+        exp_flush32(x, n, bits)
+        return
     for i in range(n):
         v0 = x[i]
         p, ti = _exp_reduced(min(max(v0, FLUSH_BELOW), 709.0))
@@ -432,7 +491,8 @@ def log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq):
     """``lpT[k, i] = const[k] - ||(x_i - mu_k) @ U_k||^2 / 2`` for ``i < nb``.
 
     ``means``, ``precisions_chol`` and the scratch ``dT``, ``y`` (2, block), ``sq``
-    have the dtype of ``XT``; ``lpT`` is float64. Up to :data:`SMALL_FEATURES`
+    have the dtype of ``XT``; ``lpT`` is float64 or (the fused fit) the dtype of
+    ``XT``. Up to :data:`SMALL_FEATURES`
     features, one fused pass per component (:func:`_log_prob_small`).
     """
     small = XT.shape[0] <= SMALL_FEATURES

@@ -15,7 +15,15 @@ dense, compact and shortcut paths to the same bits.
 
 import numpy as np
 
-from ._blocked import FLUSH_BELOW, _exp_reduced, exp_flush
+from ._blocked import (
+    FLUSH_BELOW,
+    FLUSH_BELOW_32,
+    MAX_ARG_32,
+    _exp_reduced,
+    _exp_reduced32,
+    exp_flush,
+    flush_below,
+)
 from ._jit import jit
 
 
@@ -43,6 +51,37 @@ def _argmax_T(lpT, nb, labels):
 
 
 @jit(reductions=True)
+def _exp_dense64(row, nb, norm, s, bits):
+    """``row = exp_flush(row - norm)``, ``s += row`` (the dense branch of :func:`_exp_shifted`)."""
+    for i in range(nb):
+        v0 = row[i] - norm[i]
+        p, ti = _exp_reduced(min(max(v0, FLUSH_BELOW), 709.0))
+        bits[0, i] = (ti + 1023) << 52
+        row[i] = p if v0 >= FLUSH_BELOW else 0.0
+    scale = bits[0].view(np.float64)
+    for i in range(nb):
+        v = row[i] * scale[i]
+        row[i] = v
+        s[i] += v
+
+
+@jit(reductions=True)
+def _exp_dense32(row, nb, norm, s, bits):
+    """:func:`_exp_dense64` for float32 rows (:func:`~fastgmm._kernels._blocked.exp_flush32`)."""
+    b = bits[0].view(np.int32)
+    for i in range(nb):
+        v0 = row[i] - norm[i]
+        p, ti = _exp_reduced32(min(max(v0, FLUSH_BELOW_32), MAX_ARG_32))
+        b[i] = (ti + np.int32(127)) << np.int32(23)
+        row[i] = p if v0 >= FLUSH_BELOW_32 else np.float32(0.0)
+    scale = b.view(np.float32)
+    for i in range(nb):
+        v = row[i] * scale[i]
+        row[i] = v
+        s[i] += v
+
+
+@jit(reductions=True)
 def _exp_shifted(row, nb, norm, s, e, rows, bits, keep):
     """``row[i] = exp(row[i] - norm[i])``, 0 below :data:`FLUSH_BELOW`; ``s[i] += row[i]``.
 
@@ -52,33 +91,30 @@ def _exp_shifted(row, nb, norm, s, e, rows, bits, keep):
     pruned to ``-inf``), only the survivors are gathered into ``e`` and
     exponentiated; the rest are 0, as :func:`exp_flush` would make them. ``exp`` is
     element-wise and compiled without fastmath, so both ways give the same bits.
-    ``e`` (float64) and ``rows`` (integer) are (block,) scratch.
+    ``e`` (the dtype of ``row``) and ``rows`` (integer) are (block,) scratch.
+    float32 rows take float32 exponentials (:func:`_exp_dense32`,
+    :func:`~fastgmm._kernels._blocked.exp_flush32`), within one float32 eps.
 
     With ``keep``, a gathered row stays compact: its ``n`` survivors go to
     ``row[:n]``, their indices stay in ``rows[:n]`` and ``n`` is returned (the
     layout of :func:`resp_kept_T`). Otherwise (and for a dense row) -1.
     """
+    lim = flush_below(row)
     kept = 0
     for i in range(nb):
-        kept += 1 if row[i] - norm[i] >= FLUSH_BELOW else 0
+        kept += 1 if row[i] - norm[i] >= lim else 0
     if 2 * kept > nb:
-        for i in range(nb):
-            v0 = row[i] - norm[i]
-            p, ti = _exp_reduced(min(max(v0, FLUSH_BELOW), 709.0))
-            bits[0, i] = (ti + 1023) << 52
-            row[i] = p if v0 >= FLUSH_BELOW else 0.0
-        scale = bits[0].view(np.float64)
-        for i in range(nb):
-            v = row[i] * scale[i]
-            row[i] = v
-            s[i] += v
+        if row.itemsize == 4:
+            _exp_dense32(row, nb, norm, s, bits)
+        else:
+            _exp_dense64(row, nb, norm, s, bits)
         return -1
     n = 0
     for i in range(nb):  # branch-free compaction
         v = row[i] - norm[i]
         e[n] = v
         rows[n] = i
-        n += 1 if v >= FLUSH_BELOW else 0
+        n += 1 if v >= lim else 0
     exp_flush(e, n, bits)
     for j in range(n):
         s[rows[j]] += e[j]
@@ -178,10 +214,11 @@ def _max_dense(lpT, nb, mx, second):
             lo = v if v < mx[i] else mx[i]
             second[i] = lo if lo > second[i] else second[i]
             mx[i] = v if v > mx[i] else mx[i]
+    lim = flush_below(mx)
     n_multi = 0
     for i in range(nb):
         fin = mx[i] > -np.inf
-        n_multi += 1 if fin and second[i] - mx[i] >= FLUSH_BELOW else 0
+        n_multi += 1 if fin and second[i] - mx[i] >= lim else 0
         mx[i] = mx[i] if fin else 0.0
     return n_multi
 
@@ -196,17 +233,18 @@ def _resp_single(lpT, kr, kn, nb, sample_weight, a, norm, s, arg):
     path without its exponentials. Rows that are ``-inf`` everywhere keep nothing
     and get ``s[i] = 0``. Leaves every row compact; ``arg`` is integer scratch.
     """
+    lim = flush_below(norm)
     for i in range(nb):
         arg[i] = 0
     for k in range(1, lpT.shape[0]):  # the one survivor (row 0 if none survives)
         row = lpT[k]
         for i in range(nb):
-            arg[i] = k if row[i] - norm[i] >= FLUSH_BELOW else arg[i]
+            arg[i] = k if row[i] - norm[i] >= lim else arg[i]
     for k in range(lpT.shape[0]):
         kn[k] = 0
     for i in range(nb):
         c = arg[i]
-        top = lpT[c, i] - norm[i] >= FLUSH_BELOW
+        top = lpT[c, i] - norm[i] >= lim
         s[i] = 1.0 if top else 0.0
         if top:
             j = kn[c]
@@ -223,7 +261,8 @@ def _weighted_log_lik(norm, s, nb, sample_weight, a, n_components):
         total = 0.0
         for i in range(nb):
             w = sample_weight[a + i]
-            total += w * (norm[i] + np.log(s[i])) if w != 0.0 else 0.0
+            t = np.float64(norm[i]) + np.log(np.float64(s[i]))
+            total += w * t if w != 0.0 else 0.0
         return total
     return _sum_log_sum_exp(norm, s, nb, n_components)
 
@@ -313,7 +352,9 @@ def resp_kept_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits):
     responsibility 0 and make the result ``-inf``. ``hard`` makes responsibilities
     one-hot on the first most probable component. ``sample_weight`` is the whole
     weight vector (or length 0), ``a`` the first row of the block; ``e`` (block,)
-    float64 and ``bits`` (2, block) integer are scratch.
+    and ``bits`` (2, block) integer are scratch. ``lpT``, ``norm``, ``s`` and ``e``
+    share one float dtype: float64, or float32 in the fused pass over float32 data
+    (float32 exponentials; the log-likelihood is summed in float64 either way).
 
     Returns
     -------
@@ -346,8 +387,9 @@ def _resp_rows(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits, compac
         else:
             _exp_kept(lpT[k], kr[k], kn[k], norm, s, bits)
     total = _weighted_log_lik(norm, s, nb, sample_weight, a, n_components)
+    one = type(s[0])(1.0)
     for i in range(nb):
-        s[i] = 1.0 / s[i] if s[i] > 0.0 else 0.0
+        s[i] = one / s[i] if s[i] > 0.0 else 0.0
     for k in range(n_components):
         row = lpT[k]
         dense = kn[k] < 0

@@ -340,8 +340,8 @@ def suffstats_full(X, sample_weight, weights, means, precisions_chol, hard, nk, 
     inner loops run over points (see :mod:`fastgmm._kernels._blocked`); no
     ``n_samples x n_components`` array exists. For float32 ``X`` the differences
     ``x - mu`` (:func:`~fastgmm._kernels._blocked.split_mean`), the triangular
-    products and each block's sums are float32; log-probabilities and every sum
-    across blocks are float64.
+    products, log-probabilities, responsibilities and each block's sums are
+    float32; the log-likelihood and every sum across blocks are float64.
 
     Returns
     -------
@@ -415,14 +415,15 @@ def _fused_buffers(X, n_components):
     dTb = np.empty(n_features * nbuf, X.dtype)
     krb = np.empty(n_components * nbuf, dtype=np.int64)
     yb = np.empty(2 * nbuf, X.dtype)
-    lpb = np.empty(n_components * nbuf)
+    lpb = np.empty(n_components * nbuf, X.dtype)
     bitsb = np.empty(2 * nbuf, dtype=np.int64)
     kn = np.full(n_components, -1, dtype=np.int64)
     sq = np.empty(nbuf, X.dtype)
+    norm, s, e = np.empty(nbuf, X.dtype), np.empty(nbuf, X.dtype), np.empty(nbuf, X.dtype)
+    best = np.empty(nbuf)  # float64: the pruning bounds
     # fmt: off
     return (
-        block, pblock, gd, gr, fill, rd, XTb, dTb, krb, yb, lpb, bitsb, kn, sq, np.empty(nbuf),
-        np.empty(nbuf), np.empty(nbuf),
+        block, pblock, gd, gr, fill, rd, XTb, dTb, krb, yb, lpb, bitsb, kn, sq, norm, s, e, best,
     )
     # fmt: on
 
@@ -468,7 +469,7 @@ def _fused_pass(X, sample_weight, means, factors, const, eig, hard, nk, sx, sxx)
     n_components = means.shape[0]
     # fmt: off
     (block, pblock, gd, gr, fill, rd, XTb, dTb, krb, yb, lpb, bitsb, kn, sq, norm, s,
-     e) = _fused_buffers(X, n_components)
+     e, best) = _fused_buffers(X, n_components)
     # fmt: on
     total = 0.0
     wait = 0 if n_features >= PRUNE_MIN_FEATURES else n_samples  # blocks until pruning
@@ -485,7 +486,7 @@ def _fused_pass(X, sample_weight, means, factors, const, eig, hard, nk, sx, sxx)
             _flush_rows(gd, gr, fill, nb, rd, sx, sxx)
         # fmt: off
         wait = _log_prob_block(
-            XT, nb, means, factors, const, eig, lpT, dT, y, sq, s, kr, kn, gd, fill, wait
+            XT, nb, means, factors, const, eig, lpT, dT, y, sq, best, kr, kn, gd, fill, wait
         )
         paid = pruned and wait == 0
         total += resp_kept_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits)
@@ -563,10 +564,10 @@ def _axis_pass(X, sample_weight, means, factor, const, hard, nk, sx, sxx):
     nbuf = min(block, n_samples)
     XT = np.empty((n_features, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
-    lpT = np.empty((n_components, nbuf))
-    norm = np.empty(nbuf)
-    s = np.empty(nbuf)
-    e = np.empty(nbuf)
+    lpT = np.empty((n_components, nbuf), X.dtype)
+    norm = np.empty(nbuf, X.dtype)
+    s = np.empty(nbuf, X.dtype)
+    e = np.empty(nbuf, X.dtype)
     bits = np.empty((2, nbuf), dtype=np.int64)
     kr = np.empty((n_components, nbuf), dtype=np.int64)
     kn = np.empty(n_components, dtype=np.int64)
