@@ -261,8 +261,7 @@ def _weighted_log_lik(norm, s, nb, sample_weight, a, n_components):
         total = 0.0
         for i in range(nb):
             w = sample_weight[a + i]
-            t = np.float64(norm[i]) + np.log(np.float64(s[i]))
-            total += w * t if w != 0.0 else 0.0
+            total += w * (np.float64(norm[i]) + np.log(np.float64(s[i]))) if w != 0.0 else 0.0
         return total
     return _sum_log_sum_exp(norm, s, nb, n_components)
 
