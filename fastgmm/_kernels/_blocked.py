@@ -195,16 +195,13 @@ def exp_flush32(x, n, bits):
 
 
 @jit
-def exp_flush(x, n, bits):
+def exp_flush64(x, n, bits):
     """As :func:`exp_inplace`, but 0 for ``x < FLUSH_BELOW`` (no subnormal results).
 
     Results are never subnormal, so ``2**t`` is one factor (one multiply and one
     exponent store per value fewer than :func:`exp_inplace`; the same bits). Only
-    ``bits[0]`` is used. float32 ``x``: :func:`exp_flush32`.
+    ``bits[0]`` is used.
     """
-    if x.itemsize == 4:
-        exp_flush32(x, n, bits)
-        return
     for i in range(n):
         v0 = x[i]
         p, ti = _exp_reduced(min(max(v0, FLUSH_BELOW), 709.0))
@@ -213,6 +210,21 @@ def exp_flush(x, n, bits):
     scale = bits[0].view(np.float64)
     for i in range(n):
         x[i] = x[i] * scale[i]
+
+
+@jit
+def exp_flush(x, n, bits):
+    """``x[:n] = exp(x[:n])``, 0 below :data:`FLUSH_BELOW`, in the dtype of ``x``.
+
+    :func:`exp_flush64` or :func:`exp_flush32`. Hot loops branch on the dtype
+    themselves and call those directly: through this extra call level, 8 values
+    took 43-47 ns instead of 26-30 (1 thread), and the fused diag pass at
+    1M x 8 x 16 makes about 65,000 such calls.
+    """
+    if x.itemsize == 4:
+        exp_flush32(x, n, bits)
+    else:
+        exp_flush64(x, n, bits)
 
 
 @jit

@@ -21,7 +21,8 @@ from ._blocked import (
     MAX_ARG_32,
     _exp_reduced,
     _exp_reduced32,
-    exp_flush,
+    exp_flush32,
+    exp_flush64,
     flush_below,
 )
 from ._jit import jit
@@ -115,7 +116,10 @@ def _exp_shifted(row, nb, norm, s, e, rows, bits, keep):
         e[n] = v
         rows[n] = i
         n += 1 if v >= lim else 0
-    exp_flush(e, n, bits)
+    if e.itemsize == 4:  # a direct call (see exp_flush)
+        exp_flush32(e, n, bits)
+    else:
+        exp_flush64(e, n, bits)
     for j in range(n):
         s[rows[j]] += e[j]
     if keep:
@@ -271,7 +275,10 @@ def _exp_kept(vals, rows, n, norm, s, bits):
     """As :func:`_exp_shifted` for compact entries: ``vals[j]`` belongs to row ``rows[j]``."""
     for j in range(n):
         vals[j] = vals[j] - norm[rows[j]]
-    exp_flush(vals, n, bits)
+    if vals.itemsize == 4:  # a direct call (see exp_flush)
+        exp_flush32(vals, n, bits)
+    else:
+        exp_flush64(vals, n, bits)
     for j in range(n):
         s[rows[j]] += vals[j]
 
@@ -417,7 +424,10 @@ def log_norm_T(lpT, nb, norm, s, e, bits):
         row = lpT[k]
         for i in range(nb):
             e[i] = row[i] - norm[i]
-        exp_flush(e, nb, bits)
+        if e.itemsize == 4:  # a direct call (see exp_flush)
+            exp_flush32(e, nb, bits)
+        else:
+            exp_flush64(e, nb, bits)
         for i in range(nb):
             s[i] += e[i]
     for i in range(nb):

@@ -15,7 +15,7 @@ arithmetic. The kernels here take that set-up out of the EM loop:
   per fit; larger data are processed in blocks of that many rows.
 
 Each iteration is one fused pass per block: log-densities with the points along
-the inner loop (vectorised), log-sum-exp with the vectorised ``exp_flush`` of
+the inner loop (vectorised), log-sum-exp with the vectorised ``exp_flush64`` of
 :mod:`fastgmm._kernels._blocked`, then the statistics centred at the current
 means, then the estimator's M-step (:mod:`fastgmm._kernels.mstep`, ``10 eps``
 added to ``nk``, ``reg_covar`` to the variances). Arithmetic is float64 for either
@@ -26,7 +26,7 @@ Speed: benchmarks/bench_fit_many.py.
 
 import numpy as np
 
-from ._blocked import exp_flush
+from ._blocked import exp_flush64
 from ._blocked_resp import _sum_log_sum_exp
 from ._jit import jit
 from .mstep import m_step_diag, m_step_full, m_step_spherical, m_step_tied
@@ -162,7 +162,7 @@ def _resp(lpT, nb, sample_weight, a, norm, s, bits):
         row = lpT[k]
         for i in range(nb):
             row[i] = row[i] - norm[i]
-        exp_flush(row, nb, bits)
+        exp_flush64(row, nb, bits)  # float64 workspace
     for i in range(nb):
         s[i] = 0.0
     for k in range(n_components):
