@@ -140,7 +140,7 @@ def exp_inplace(x, n, bits):
 
 
 # float32 constants of :func:`_exp_reduced32` (Cephes ``expf``): every operand of
-# its arithmetic is float32, so the loops run sixteen lanes wide.
+# its arithmetic is float32, so the loops run eight lanes wide (256-bit vectors).
 _F32 = np.float32
 LOG2E_32 = _F32(1.4426950408889634)
 LN2_HI_32 = _F32(0.693359375)
@@ -159,14 +159,18 @@ _EXPF = (
 def flush_below(a):
     """:data:`FLUSH_BELOW` in the dtype of array ``a`` (float32 loops stay float32).
 
-    Only the type of ``a[0]`` is used (the load is dead code), so ``a`` may be empty.
+    Only the type of ``a[0]`` matters; callers pass arrays of at least one value.
     """
     return type(a[0])(FLUSH_BELOW)
 
 
 @jit(contract=True)
 def _exp_reduced32(v):
-    """float32 ``(p, t)`` with ``exp(v) = p * 2**t`` (Cephes ``expf``: within 1 ulp)."""
+    """float32 ``(p, t)`` with ``exp(v) = p * 2**t`` (Cephes ``expf``).
+
+    Measured on [-40, 0] against float64 ``exp``: relative error below 8e-8 (0.67
+    float32 eps; tests/test_threads.py holds it to one eps).
+    """
     t = np.floor(v * LOG2E_32 + HALF_32)
     r = (v - t * LN2_HI_32) - t * LN2_LO_32
     z = r * r
@@ -218,7 +222,7 @@ def exp_flush(x, n, bits):
 
     :func:`exp_flush64` or :func:`exp_flush32`. Hot loops branch on the dtype
     themselves and call those directly: through this extra call level, 8 values
-    took 43-47 ns instead of 26-30 (1 thread), and the fused diag pass at
+    took 43-59 ns instead of 26-30 (1 thread), and the fused diag pass at
     1M x 8 x 16 makes about 65,000 such calls.
     """
     if x.itemsize == 4:
