@@ -121,6 +121,38 @@ def test_expanded_distances_bracket_the_exact_ones(rng, k, offset):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kept_rows_cut_at_the_flush_of_the_rows_dtype(dtype):
+    """A pair is pruned when its bound is more than the flush plus one nat below the
+    best: 41 nats for float64 rows, 21 for float32 ones (their exponentials flush
+    at e^-20, below float32 resolution). The compaction lists the kept rows in order."""
+    gaps = np.array([-5.0, -19.5, -20.5, -22.0, -30.0, -40.5, -41.5, 0.0, -60.0, -2.0])
+    nb = gaps.size
+    best = np.zeros(nb)
+    dist = (-gaps).astype(dtype)  # c = 0, h_lo = 1: the bound is -dist
+    flags = np.full(16, 7, dtype=np.uint8)
+    n = _prune._kept_flags(dist, nb, 0.0, 1.0, best, flags)
+    cut = _flush(dtype) - 1.0
+    expect = np.flatnonzero(gaps >= cut)
+    assert n == expect.size and np.array_equal(flags[:nb], (gaps >= cut).astype(np.uint8))
+    assert not flags[nb:16].any()  # padded to a multiple of 8 for the compaction
+    rows = np.empty(nb + 8, dtype=np.int64)
+    assert _prune._rows_from_flags(flags, nb, rows) == n
+    np.testing.assert_array_equal(rows[:n], expect)
+    assert n == (8 if dtype == np.float64 else 5)
+
+
+@pytest.mark.parametrize("nb", [1, 7, 8, 9, 64, 203])
+def test_rows_from_flags_matches_flatnonzero(rng, nb):
+    """The table-driven compaction (eight flags per step) against np.flatnonzero."""
+    for p in (0.0, 0.1, 0.5, 1.0):
+        flags = np.zeros((nb + 7) // 8 * 8, dtype=np.uint8)
+        flags[:nb] = rng.random(nb) < p
+        rows = np.full(nb + 8, -1, dtype=np.int64)
+        n = _prune._rows_from_flags(flags, nb, rows)
+        np.testing.assert_array_equal(rows[:n], np.flatnonzero(flags[:nb]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("cov", ["full", "tied"])
 def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
     d, k = 16, 8
@@ -176,7 +208,7 @@ def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
     gap = exact - exact.max(axis=0)
     # Work was skipped on most pairs, and only on pairs whose responsibility is flushed.
     assert cut.mean() > 0.5
-    assert np.all(gap[cut & np.isfinite(exact)] < B.FLUSH_BELOW)
+    assert np.all(gap[cut & np.isfinite(exact)] < _flush(dtype))
     np.testing.assert_allclose(pruned[~cut], exact[~cut], rtol=1e-12)
     # Hence identical log p(x) and responsibilities: dense from the exact log-densities,
     # compact from the pruned ones, the same bits.
@@ -214,6 +246,11 @@ def test_pruned_log_prob_keeps_every_responsibility(rng, cov, dtype):
             np.testing.assert_array_equal(krC[j, : knC[j]], np.flatnonzero(kept))
 
 
+def _flush(dtype):
+    """The flush of float64 rows (e^-40) or of float32 ones (e^-20)."""
+    return B.FLUSH_BELOW if np.dtype(dtype) == np.float64 else float(B.FLUSH_BELOW_32)
+
+
 def _expand(lp, kr, kn, nb):
     """Dense (n_components, nb) responsibilities from rows that may be compact."""
     out = np.zeros((lp.shape[0], nb))
@@ -240,7 +277,7 @@ def test_resp_compact_single_survivor_shortcut_same_bits(rng, case, mode, dtype)
     lp[:, 7] = -np.inf  # a point with no finite log-probability: s = 0, log p = -inf
     lp[2, 9] = -np.inf
     if case == "second-survivor":  # one point keeps two components: general path
-        lp[(top[11] + 1) % k, 11] = lp[top[11], 11] - 30.0
+        lp[(top[11] + 1) % k, 11] = lp[top[11], 11] - 10.0
     elif case == "tie":
         lp[(top[11] + 2) % k, 11] = lp[top[11], 11]
     elif case == "inf-top":  # +inf top: shifted value nan, nothing survives
@@ -293,7 +330,7 @@ def test_resp_compact_single_survivor_shortcut_same_bits(rng, case, mode, dtype)
     # and 0, whichever path its block took (exp(0) = 1 in the general one).
     norm_ref = np.where(top_lp > -np.inf, top_lp, 0.0).astype(dtype)  # as _max_kept leaves it
     with np.errstate(invalid="ignore"):
-        survives = lp - norm_ref >= B.FLUSH_BELOW
+        survives = lp - norm_ref >= _flush(dtype)
     single = survives.sum(axis=0) == 1
     np.testing.assert_array_equal(dense[:, single], survives[:, single].astype(float))
     # the shortcut leaves every row compact (nothing survives at the +inf top: nan)

@@ -8,7 +8,8 @@ the rows, one exponential per surviving (point, component) from
 :func:`~fastgmm._kernels._blocked.exp_flush`, and no exponential at all for a
 block where every point keeps only its top component (:func:`_resp_single`).
 Responsibilities below ``e^-40`` of a point's top are flushed to exactly 0
-(:data:`~fastgmm._kernels._blocked.FLUSH_BELOW`); only surviving entries are
+(:data:`~fastgmm._kernels._blocked.FLUSH_BELOW`; float32 rows: ``e^-20``,
+:data:`~fastgmm._kernels._blocked.FLUSH_BELOW_32`); only surviving entries are
 exponentiated (:func:`_exp_shifted`). tests/test_sparse_paths.py holds the
 dense, compact and shortcut paths to the same bits.
 """
