@@ -95,8 +95,16 @@ BLOCK_ROWS = 256
 MIN_CHUNK_ROWS = 2048
 #: ... and at most this many chunks, ...
 MAX_CHUNKS = 128
-#: ... with per-chunk buffers taking at most this many float64 values in total.
+#: ... with per-chunk buffers taking at most this many float64 values in total, ...
 MAX_BUFFER_VALUES = 16_000_000
+#: ... and, past :data:`MIN_STAT_CHUNKS` chunks, at most this many values per row
+#: of data. Every chunk zeroes, fills, flushes and adds up statistics of
+#: ``n_components * (1 + d + d^2)`` values whatever its length; at 200k x 32 x 16
+#: (16,912 values) 94 chunks of 2,128 rows cost 14% of a full pass, 1 thread
+#: (45.6 against 40.1 ms with 23 chunks, float64; float32 30.7 against 26.8; 2
+#: threads 22.7 against 20.9 and 15.9 against 14.6).
+MAX_BUFFER_PER_ROW = 2
+MIN_STAT_CHUNKS = 16
 
 
 @jit
@@ -105,6 +113,8 @@ def n_chunks_for(n_samples, values_per_chunk):
     n = (n_samples + MIN_CHUNK_ROWS - 1) // MIN_CHUNK_ROWS
     n = min(n, MAX_CHUNKS)
     n = min(n, max(1, MAX_BUFFER_VALUES // max(1, values_per_chunk)))
+    per_row = MAX_BUFFER_PER_ROW * n_samples // max(1, values_per_chunk)
+    n = min(n, max(MIN_STAT_CHUNKS, per_row))
     return max(1, n)
 
 
