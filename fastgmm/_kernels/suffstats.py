@@ -99,10 +99,10 @@ MAX_CHUNKS = 128
 MAX_BUFFER_VALUES = 16_000_000
 #: ... and, past :data:`MIN_STAT_CHUNKS` chunks, at most this many values per row
 #: of data. Every chunk zeroes, fills, flushes and adds up statistics of
-#: ``n_components * (1 + d + d^2)`` values whatever its length; at 200k x 32 x 16
-#: (16,912 values) 94 chunks of 2,128 rows cost 14% of a full pass, 1 thread
-#: (45.6 against 40.1 ms with 23 chunks, float64; float32 30.7 against 26.8; 2
-#: threads 22.7 against 20.9 and 15.9 against 14.6).
+#: ``n_components * (1 + d + d^2)`` values whatever its length. At 200k x 32 x 16
+#: (16,912 values), 1 thread, a full pass took 44.5 ms (float64) and 31.9 (float32)
+#: with 98 chunks, 37.9 and 25.5 with one; with 23 chunks 40.1 and 26.8 (2 threads:
+#: 20.9 and 14.6, against 22.7 and 15.9 with 94 chunks).
 MAX_BUFFER_PER_ROW = 2
 MIN_STAT_CHUNKS = 16
 
