@@ -152,9 +152,10 @@ ONE_32 = _F32(1.0)
 #: ``e^-40`` below half a float64 one. Such a term no longer changes a float32 sum of
 #: exponentials that holds the top's 1; ``log p(x)`` changes by at most
 #: ``n_components * 2.1e-9`` (float32 fits' lower bounds are within 1e-8 of float64's;
-#: the issue allows 1e-4). Why: at ``e^-40`` a float32 point of N, D, K = 1M, 8, 16
-#: kept 2.1 of 16 components (13.9% of the pairs), at ``e^-20`` 1.2 (7.5%), and the
-#: float32 pass took 42.2-42.7 ms instead of 52.1-53.5 (1 thread,
+#: the issue allows 1e-4). Why: at N, D, K = 1M, 8, 16 a point has 2.1 of 16
+#: components within 40 nats of its top and 1.2 within 20; the pruned triangular
+#: products fall from 13.9% to 7.8% of the pairs (benchmarks/profile_phases.py) and
+#: the float32 pass took 42.2-42.7 ms instead of 52.1-53.5 (1 thread,
 #: benchmarks/fused_pass.py): fewer pairs to gather, exponentiate and accumulate.
 FLUSH_BELOW_32 = _F32(-20.0)
 MAX_ARG_32 = _F32(88.0)
