@@ -297,3 +297,39 @@ def test_kmeans_assign_blocked_equals_per_row_distances(rng, d, dtype):
         expected += sw[i] * per_row[i, labels[i]]
     assert inertia == expected
     np.testing.assert_allclose(counts, np.bincount(labels, sw, minlength=k), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_centred_differences_split_the_mean_only_for_float32(rng, dtype):
+    """``centred(x, *split_mean(c))``: float64 has the bits of ``x - c``; float32 keeps ``lo``.
+
+    float64 skips the subtraction of ``lo`` (0 by construction) at compile time;
+    float32 must still subtract it, or data far from the origin lose their
+    differences to the float32 rounding of the mean.
+    """
+    from numba import njit
+
+    from fastgmm._kernels._blocked import centred, split_mean
+
+    @njit
+    def diffs(x, c, out):
+        z = type(x[0])(0.0)
+        hi, lo = split_mean(c, z)
+        for i in range(x.shape[0]):
+            out[i] = centred(x[i], hi, lo)
+        return lo
+
+    c = 1e4 + 1.0 / 3.0  # not a float32 value
+    x = (c + rng.normal(0.0, 1e-2, 50)).astype(dtype)
+    out = np.empty_like(x)
+    lo = diffs(x, c, out)
+    if dtype == np.float64:
+        assert lo == 0.0
+        np.testing.assert_array_equal(out, x - c)
+    else:
+        hi = np.float32(c)
+        assert lo != 0.0
+        np.testing.assert_array_equal(out, (x - hi) - np.float32(lo))
+        # the float64 differences of the float32 values, within a float32 ulp of each
+        np.testing.assert_allclose(out, x.astype(np.float64) - c, rtol=0, atol=1e-6)
+        assert not np.array_equal(out, x - hi)  # lo mattered

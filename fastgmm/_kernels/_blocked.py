@@ -38,8 +38,10 @@ Measured by ``benchmarks/bench_kernels.py`` and ``benchmarks/report.py``.
 """
 
 import numpy as np
+from numba import types
+from numba.extending import overload
 
-from ._jit import jit
+from ._jit import CACHE, jit
 
 LOG_2PI = np.log(2.0 * np.pi)
 LOG2E = 1.4426950408889634
@@ -411,15 +413,29 @@ def split_mean(c, zero):
     return hi, T(c - hi)
 
 
+def _minus_lo(d, lo):
+    """``d - lo``; compiled as ``d`` when ``lo`` is float64 (see :func:`centred`)."""
+    return d - lo
+
+
+@overload(_minus_lo, jit_options=dict(cache=CACHE))
+def _minus_lo_typed(d, lo):
+    if isinstance(lo, types.Float) and lo.bitwidth == 64:
+        return lambda d, lo: d
+    return lambda d, lo: d - lo
+
+
 @jit  # no ``reassoc``, which would fold it into ``x - (hi + lo)``: see split_mean
 def centred(x, hi, lo):
     """``(x - hi) - lo`` in the type of ``x`` (a mean split by :func:`split_mean`).
 
     Its own function so that it keeps its strict floating-point semantics when
     inlined into the ``reassoc`` loops of the callers (LLVM's fast-math flags are
-    per instruction).
+    per instruction). For float64, :func:`split_mean` makes ``lo`` exactly 0 and
+    ``(x - hi) - 0`` has the bits of ``x - hi``, so the second subtraction is left
+    out at compile time (LLVM cannot drop it: it does not know ``c - c`` is 0).
     """
-    return (x - hi) - lo
+    return _minus_lo(x - hi, lo)
 
 
 @jit(reductions=True)
