@@ -333,3 +333,47 @@ def test_centred_differences_split_the_mean_only_for_float32(rng, dtype):
         # the float64 differences of the float32 values, within a float32 ulp of each
         np.testing.assert_allclose(out, x.astype(np.float64) - c, rtol=0, atol=1e-6)
         assert not np.array_equal(out, x - hi)  # lo mattered
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_load_transposed_ahead_equals_load_transposed(rng, layout, dtype):
+    """The prefetching load (fused passes from 8 features on) transposes the same values.
+
+    Whatever the layout of ``X`` (the public ``suffstats_*`` kernels take any), up
+    to the last rows, where the rows it asks for lie past the end of ``X``.
+    """
+    from fastgmm._kernels._blocked import load_transposed, load_transposed_ahead
+
+    base = rng.normal(size=(1003, 24)).astype(dtype)
+    X = {"C": base[:, :12].copy(), "F": np.asfortranarray(base[:, :12]), "strided": base[:, ::2]}
+    X = X[layout]
+    nb = 256
+    want = np.empty((12, nb), dtype)
+    got = np.empty((12, nb), dtype)
+    for a in (0, 512, 747, 1000):
+        n = min(nb, X.shape[0] - a)
+        load_transposed(X, a, n, want)
+        load_transposed_ahead(X, a, n, got, nb)
+        np.testing.assert_array_equal(got[:, :n], want[:, :n])
+        np.testing.assert_array_equal(got[:, :n], X[a : a + n].T)
+
+
+@pytest.mark.parametrize("cov", COVARIANCE_TYPES)
+def test_fused_suffstats_take_any_layout(rng, cov):
+    """Fortran-ordered and strided data give the statistics of the C-contiguous copy."""
+    k, d = 3, 9  # from 8 features on, the fused passes prefetch rows ahead
+    X = _data(rng, 700, d, np.float64)
+    weights, means, chol, _ = random_params(rng, cov, k, d)
+    outs = []
+    wide = np.repeat(X, 2, axis=1)
+    for Xv in (X, np.asfortranarray(X), wide[:, ::2]):
+        nk, sx, sxx = np.zeros(k), np.zeros((k, d)), np.zeros(sxx_shape(cov, k, d))
+        suff = getattr(K, f"suffstats_{cov}")
+        ll = suff(Xv, np.empty(0), weights, means, chol, False, nk, sx, sxx)
+        outs.append((ll, nk, sx, sxx))
+    for ll, nk, sx, sxx in outs[1:]:
+        assert ll == outs[0][0]
+        np.testing.assert_array_equal(nk, outs[0][1])
+        np.testing.assert_array_equal(sx, outs[0][2])
+        np.testing.assert_array_equal(sxx, outs[0][3])

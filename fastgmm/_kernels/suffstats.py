@@ -28,12 +28,14 @@ import numpy as np
 from numba import prange
 
 from ._blocked import (
+    AHEAD_MIN_FEATURES,
     block_rows_for,
     const_diag,
     const_full,
     const_spherical,
     const_tied,
     load_transposed,
+    load_transposed_ahead,
     log_prob_diag_T,
     log_prob_full_T,
     log_prob_spherical_T,
@@ -490,7 +492,10 @@ def _fused_pass(X, sample_weight, means, factors, const, eig, hard, nk, sx, sxx)
         XT, dT, kr, lpT, y, bits = block_views(
             nb, n_features, n_components, XTb, dTb, krb, yb, lpb, bitsb
         )
-        load_transposed(X, a, nb, XT)
+        if n_features >= AHEAD_MIN_FEATURES:
+            load_transposed_ahead(X, a, nb, XT, nb)
+        else:
+            load_transposed(X, a, nb, XT)
         pruned = wait == 0
         if pruned:  # room for the rows a pruned block gathers
             _flush_rows(gd, gr, fill, nb, rd, sx, sxx)
@@ -587,7 +592,10 @@ def _axis_pass(X, sample_weight, means, factor, const, hard, nk, sx, sxx):
     single = n_samples >= 4 * block
     for a in range(0, n_samples, block):
         nb = min(block, n_samples - a)
-        load_transposed(X, a, nb, XT)
+        if n_features >= AHEAD_MIN_FEATURES:
+            load_transposed_ahead(X, a, nb, XT, block)
+        else:
+            load_transposed(X, a, nb, XT)
         if factor.ndim == 2:
             log_prob_diag_T(XT, nb, means, factor, const, lpT, sq)
         else:
