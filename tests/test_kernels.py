@@ -335,6 +335,41 @@ def test_centred_differences_split_the_mean_only_for_float32(rng, dtype):
         assert not np.array_equal(out, x - hi)  # lo mattered
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_scaled_centred_is_a_multiply_add_for_float32(rng, dtype):
+    """``scaled_centred``: float64 keeps the bits of ``(x - hi) * p``; float32 forms
+    ``fma(x - hi, p, -lo * p)``, within one float32 rounding of the exact value."""
+    from numba import njit
+
+    from fastgmm._kernels._blocked import scaled_centred, split_mean
+
+    @njit
+    def terms(x, c, p, out):
+        z = type(x[0])(0.0)
+        hi, lo = split_mean(c, z)
+        q = -lo * p
+        for i in range(x.shape[0]):
+            out[i] = scaled_centred(x[i], hi, lo, p, q)
+
+    c = 1e4 + 1.0 / 3.0  # not a float32 value
+    x = (c + rng.normal(0.0, 1e-2, 200)).astype(dtype)
+    p = dtype(1.0 / 3.0)
+    out = np.empty_like(x)
+    terms(x, c, p, out)
+    if dtype == np.float64:
+        np.testing.assert_array_equal(out, (x - c) * p)
+        return
+    exact = (x.astype(np.float64) - c) * np.float64(p)
+    # one rounding of the result, plus lo * p's (at most half an ulp of hi * p)
+    tol = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64) + np.spacing(
+        np.float32(c * p)
+    )
+    assert np.all(np.abs(out - exact) <= tol)
+    hi = np.float32(c)
+    two_roundings = ((x - hi) - np.float32(c - hi)) * p
+    assert np.abs(out - exact).max() <= np.abs(two_roundings - exact).max()
+
+
 @pytest.mark.parametrize("layout", ["C", "F", "strided"])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_load_transposed_ahead_equals_load_transposed(rng, layout, dtype):

@@ -194,9 +194,9 @@ def _log_prob_pruned_one(XT, nb, mean, U, c, h_lo, best, row, dT, y, sq, rows, g
 
 @jit(reductions=True)
 def _distances_T(XT, nb, means, ones, lpT):
-    """``lpT[k, i] = ||x_i - mu_k||^2``, in the dtype of ``lpT``."""
+    """``lpT[k, i] = ||x_i - mu_k||^2``, in the dtype of ``lpT`` (``ones``: (1, n_features))."""
     for k in range(means.shape[0]):
-        _scaled_sq(XT, nb, means[k], ones, lpT[k])
+        _scaled_sq(XT, nb, means, k, ones, 0, lpT, k)
 
 
 #: Rounding allowance of :func:`_expanded_distances_T`, in units of
@@ -336,7 +336,7 @@ def _distance_bounds_T(XT, nb, means, const, eig, lpT, best, dT, sq):
         mm = _expanded_distances_T(XT, nb, means, lpT, dT, sq)
         _bound_best(lpT, nb, const, eig, best, sq, mm)
         return
-    ones = np.ones(XT.shape[0], dtype=sq.dtype)
+    ones = np.ones((1, XT.shape[0]), dtype=sq.dtype)
     _distances_T(XT, nb, means, ones, lpT)
     sq[:nb] = 0.0  # the direct differences need no allowance
     _bound_best(lpT, nb, const, eig, best, sq, np.zeros(means.shape[0]))
