@@ -10,7 +10,7 @@ block where every point keeps only its top component (:func:`_resp_single`).
 Responsibilities below ``e^-40`` of a point's top are flushed to exactly 0
 (:data:`~fastgmm._kernels._blocked.FLUSH_BELOW`; float32 rows: ``e^-20``,
 :data:`~fastgmm._kernels._blocked.FLUSH_BELOW_32`); only surviving entries are
-exponentiated (:func:`_exp_shifted`). tests/test_sparse_paths.py holds the
+exponentiated (:func:`_exp_rows`). tests/test_sparse_paths.py holds the
 dense, compact and shortcut paths to the same bits.
 """
 
@@ -53,8 +53,13 @@ def _argmax_T(lpT, nb, labels):
 
 
 @jit(reductions=True)
-def _exp_dense64(row, nb, norm, s, bits):
-    """``row = exp_flush(row - norm)``, ``s += row`` (the dense branch of :func:`_exp_shifted`)."""
+def _exp_dense64(lpT, k, nb, norm, s, bits):
+    """``row = exp_flush(row - norm)``, ``s += row`` for ``row = lpT[k]`` (a dense row).
+
+    The exponentials are :func:`~fastgmm._kernels._blocked.exp_flush64`'s, with the
+    shift and the running sum folded into its two passes.
+    """
+    row = lpT[k]
     for i in range(nb):
         v0 = row[i] - norm[i]
         p, ti = _exp_reduced(min(max(v0, FLUSH_BELOW), 709.0))
@@ -68,8 +73,9 @@ def _exp_dense64(row, nb, norm, s, bits):
 
 
 @jit(reductions=True)
-def _exp_dense32(row, nb, norm, s, bits):
+def _exp_dense32(lpT, k, nb, norm, s, bits):
     """:func:`_exp_dense64` for float32 rows (:func:`~fastgmm._kernels._blocked.exp_flush32`)."""
+    row = lpT[k]
     b = bits[0].view(np.int32)
     for i in range(nb):
         v0 = row[i] - norm[i]
@@ -84,54 +90,121 @@ def _exp_dense32(row, nb, norm, s, bits):
 
 
 @jit(reductions=True)
-def _exp_shifted(row, nb, norm, s, e, rows, bits, keep):
-    """``row[i] = exp(row[i] - norm[i])``, 0 below :data:`FLUSH_BELOW`; ``s[i] += row[i]``.
-
-    The exponentials are :func:`exp_flush`'s, with the shift and the running sum
-    folded into its two passes. When at most half of the row survives the flush
-    (separated clusters: most pairs are far below the point's best component, or
-    pruned to ``-inf``), only the survivors are gathered into ``e`` and
-    exponentiated; the rest are 0, as :func:`exp_flush` would make them. ``exp`` is
-    element-wise and compiled without fastmath, so both ways give the same bits.
-    ``e`` (the dtype of ``row``) and ``rows`` (integer) are (block,) scratch.
-    float32 rows take float32 exponentials (:func:`_exp_dense32`,
-    :func:`~fastgmm._kernels._blocked.exp_flush32`), within one float32 eps.
-
-    With ``keep``, a gathered row stays compact: its ``n`` survivors go to
-    ``row[:n]``, their indices stay in ``rows[:n]`` and ``n`` is returned (the
-    layout of :func:`resp_kept_T`). Otherwise (and for a dense row) -1.
-    """
+def _count_kept(lpT, k, nb, norm):
+    """How many of ``lpT[k, :nb] - norm`` survive the flush (:func:`_exp_rows`)."""
+    row = lpT[k]
     lim = flush_below(row)
     kept = 0
     for i in range(nb):
         kept += 1 if row[i] - norm[i] >= lim else 0
-    if 2 * kept > nb:
-        if row.itemsize == 4:
-            _exp_dense32(row, nb, norm, s, bits)
-        else:
-            _exp_dense64(row, nb, norm, s, bits)
-        return -1
+    return kept
+
+
+@jit(reductions=True)
+def _gather_shifted(lpT, k, nb, norm, e, rows, kr_row):
+    """``e[:n] = lpT[k, i] - norm[i]`` for the ``n`` rows ``i`` that survive the flush.
+
+    Their indices go to ``rows[kr_row, :n]``; returns ``n``. Branch-free: ``e``
+    and ``rows[kr_row]`` need room for ``nb`` values.
+    """
+    row = lpT[k]
+    out = rows[kr_row]
+    lim = flush_below(row)
     n = 0
-    for i in range(nb):  # branch-free compaction
+    for i in range(nb):
         v = row[i] - norm[i]
         e[n] = v
-        rows[n] = i
+        out[n] = i
         n += 1 if v >= lim else 0
-    if e.itemsize == 4:  # a direct call (see exp_flush)
-        exp_flush32(e, n, bits)
-    else:
-        exp_flush64(e, n, bits)
+    return n
+
+
+@jit(reductions=True)
+def _scatter_exps(lpT, k, nb, e, n, rows, kr_row, s, keep):
+    """Add the survivors' exponentials ``e[:n]`` to ``s`` and store them in ``lpT[k]``.
+
+    With ``keep`` the row turns compact (``lpT[k, :n]``, rows in ``rows[kr_row]``);
+    otherwise it stays dense, 0 where flushed.
+    """
+    row = lpT[k]
+    idx = rows[kr_row]
     for j in range(n):
-        s[rows[j]] += e[j]
+        s[idx[j]] += e[j]
     if keep:
         for j in range(n):
             row[j] = e[j]
-        return n
+        return
     for i in range(nb):
         row[i] = 0.0
     for j in range(n):
-        row[rows[j]] = e[j]
-    return -1
+        row[idx[j]] = e[j]
+
+
+@jit(reductions=True)
+def _shift_kept(lpT, k, kr, n, norm):
+    """``lpT[k, j] -= norm[kr[k, j]]`` for the ``n`` compact entries of component ``k``."""
+    row = lpT[k]
+    idx = kr[k]
+    for j in range(n):
+        row[j] = row[j] - norm[idx[j]]
+
+
+@jit(reductions=True)
+def _add_kept(lpT, k, kr, n, s):
+    """``s[kr[k, j]] += lpT[k, j]`` for the ``n`` compact entries of component ``k``."""
+    row = lpT[k]
+    idx = kr[k]
+    for j in range(n):
+        s[idx[j]] += row[j]
+
+
+@jit
+def _exp_rows(lpT, kr, kn, nb, norm, s, e, bits, compact):
+    """``lpT[k] = exp(lpT[k] - norm)``, 0 below the flush, ``s += lpT[k]``, every ``k``.
+
+    The exponentials are :func:`~fastgmm._kernels._blocked.exp_flush64`'s
+    (``exp_flush32``'s for float32 rows, within one float32 eps). A compact row
+    (``kn[k] >= 0``) exponentiates its entries. A dense row with more than half
+    its entries surviving the flush is exponentiated whole; otherwise only the
+    survivors are gathered into ``e`` and exponentiated, the rest are 0, as the
+    dense way would make them (``exp`` is element-wise and compiled without
+    fastmath, so both ways give the same bits). With ``compact`` such a row stays
+    compact: its survivors in ``lpT[k, :n]``, their indices in ``kr[k, :n]``,
+    ``kn[k] = n`` (the layout of :func:`resp_kept_T`); otherwise their indices go
+    to ``bits[1]`` and the row stays dense. ``e`` (block,) has the dtype of ``lpT``.
+
+    The branches are here and the kernels it calls are branch-free leaves taking
+    ``lpT`` and ``k``: Numba keeps the reference counts of a branching kernel's
+    array arguments and of views passed to calls, two atomic operations each per
+    call (1M x 8 x 16 diag: 19% of a float32 pass, 1 thread, ``perf``).
+    """
+    f32 = lpT.itemsize == 4
+    rows = kr if compact else bits  # where a gathered row's indices go: rows[r]
+    for k in range(lpT.shape[0]):
+        n = kn[k]
+        if n >= 0:
+            _shift_kept(lpT, k, kr, n, norm)
+            if f32:  # direct calls (see exp_flush)
+                exp_flush32(lpT[k], n, bits)
+            else:
+                exp_flush64(lpT[k], n, bits)
+            _add_kept(lpT, k, kr, n, s)
+            continue
+        if 2 * _count_kept(lpT, k, nb, norm) > nb:
+            if f32:
+                _exp_dense32(lpT, k, nb, norm, s, bits)
+            else:
+                _exp_dense64(lpT, k, nb, norm, s, bits)
+            continue
+        r = k if compact else 1
+        n = _gather_shifted(lpT, k, nb, norm, e, rows, r)
+        if f32:
+            exp_flush32(e, n, bits)
+        else:
+            exp_flush64(e, n, bits)
+        _scatter_exps(lpT, k, nb, e, n, rows, r, s, compact)
+        if compact:
+            kn[k] = n
 
 
 @jit(reductions=True)
@@ -272,19 +345,6 @@ def _weighted_log_lik(norm, s, nb, sample_weight, a, n_components):
 
 
 @jit(reductions=True)
-def _exp_kept(vals, rows, n, norm, s, bits):
-    """As :func:`_exp_shifted` for compact entries: ``vals[j]`` belongs to row ``rows[j]``."""
-    for j in range(n):
-        vals[j] = vals[j] - norm[rows[j]]
-    if vals.itemsize == 4:  # a direct call (see exp_flush)
-        exp_flush32(vals, n, bits)
-    else:
-        exp_flush64(vals, n, bits)
-    for j in range(n):
-        s[rows[j]] += vals[j]
-
-
-@jit(reductions=True)
 def resp_T(lpT, nb, sample_weight, a, hard, norm, s, bits):
     """Weighted log-probabilities ``lpT`` (n_components, block) to responsibilities in place.
 
@@ -301,7 +361,7 @@ def resp_compact_T(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits, si
     """:func:`resp_kept_T` from dense rows, leaving compact the rows mostly flushed to 0.
 
     ``lpT`` (n_components, block) is dense on entry. A component whose row keeps
-    at most half of the block after the flush (see :func:`_exp_shifted`) leaves it
+    at most half of the block after the flush (see :func:`_exp_rows`) leaves it
     compact, ``kn[k]`` responsibilities in ``lpT[k, :kn[k]]`` for the rows
     ``kr[k, :kn[k]]``; the others leave ``kn[k] = -1`` and a dense row. The
     statistics then read the kept rows only (diag:
@@ -387,12 +447,7 @@ def _resp_rows(lpT, kr, kn, nb, sample_weight, a, hard, norm, s, e, bits, compac
         _max_kept(lpT, kr, kn, nb, norm)
     for i in range(nb):
         s[i] = 0.0
-    for k in range(n_components):
-        if kn[k] < 0:
-            rows = kr[k] if compact else bits[1]
-            kn[k] = _exp_shifted(lpT[k], nb, norm, s, e, rows, bits, compact)
-        else:
-            _exp_kept(lpT[k], kr[k], kn[k], norm, s, bits)
+    _exp_rows(lpT, kr, kn, nb, norm, s, e, bits, compact)
     total = _weighted_log_lik(norm, s, nb, sample_weight, a, n_components)
     one = type(s[0])(1.0)
     for i in range(nb):
