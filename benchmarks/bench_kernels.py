@@ -225,7 +225,7 @@ def test_sparse_resp(benchmark, n_features, nonzero, path):
     fill = np.zeros(1, np.int64)
 
     def auto():
-        _, kept = S._weigh(r, nb, np.empty(0), 0, 8)
+        _, kept = S._weigh(r[np.newaxis], 0, nb, np.empty(0), 0, 8)
         S._full_stats_into(XT, nb, r, kept, shift, rT, dT, rdT, rows, gd, gr, fill, 0, sx, sxx)
         S.flush_rows_full(gd, gr, fill, nb, rdT, sx[np.newaxis], sxx[np.newaxis])
 

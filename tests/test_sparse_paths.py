@@ -497,7 +497,7 @@ def test_buffered_statistics_equal_dense_ones(rng, cap, dtype):
         r = np.where(rng.random(nb) < frac, rng.random(nb), 0.0)
         S._centre_weigh(XT, nb, shift, r, rT, dT, rd, sx_dense)
         S._upper_outer(rd, dT, nb, sxx_dense)
-        total, kept = S._weigh(r, nb, np.empty(0), 0, rT.itemsize)
+        total, kept = S._weigh(r[np.newaxis], 0, nb, np.empty(0), 0, rT.itemsize)
         assert total == pytest.approx(r.sum()) and kept == np.count_nonzero(r)
         S._full_stats_into(XT, nb, r, kept, shift, rT, dT, rd, rows, gd, gr, fill, 0, sx, sxx)
         taken.append(int(fill[0]))

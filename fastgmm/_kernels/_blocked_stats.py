@@ -8,19 +8,18 @@ Rows with a zero responsibility add exactly zero, so both ways give the same
 statistics up to the order of the sums (tests/test_sparse_paths.py).
 """
 
-import numpy as np
-
 from ._blocked import FLUSH_RESP_32, SMALL_FEATURES, _centre_rows, _feature, centred, split_mean
 from ._jit import jit
 
 
 @jit(reductions=True)
-def _weigh(resp_row, nb, sample_weight, a, itemsize):
-    """Multiply by the sample weights in place; return the row's sum and how many kept.
+def _weigh(resp, k, nb, sample_weight, a, itemsize):
+    """Multiply ``resp[k, :nb]`` by the sample weights in place; return its sum and how many kept.
 
     The sum is the component's ``nk`` in the block; the count is how many rows
     :func:`_rows_with_resp` would keep (one pass: the count is free here).
     """
+    resp_row = resp[k]
     if sample_weight.shape[0] > 0:
         for i in range(nb):
             resp_row[i] *= sample_weight[a + i]
@@ -377,39 +376,43 @@ def _full_stats_into(XT, nb, r, kept, shift, rT, dT, rd, rows, gd, gr, fill, k, 
 
 
 @jit(reductions=True)
-def _kept_resp(r, rows, n, sample_weight, a, grk):
-    """Weigh compact responsibilities into ``grk[:n]`` (dtype of the data); return their sum.
+def _kept_resp(resp, kr, k, n, sample_weight, a, out, ko, start):
+    """Weigh compact responsibilities into ``out[ko, start:start + n]``; return their sum.
 
-    ``r[j]`` belongs to the block's row ``rows[j]`` (row ``a + rows[j]`` of the
-    data, for the sample weights); the sum is float64 and the stored values are
-    flushed as in :func:`_copy_resp`.
+    ``resp[k, j]`` belongs to the block's row ``kr[k, j]`` (row ``a + kr[k, j]``
+    of the data, for the sample weights); the sum is float64 and the stored
+    values (dtype of the data) are flushed as in :func:`_copy_resp`.
     """
-    tiny = FLUSH_RESP_32 if grk.itemsize == 4 else 0.0
+    tiny = FLUSH_RESP_32 if out.itemsize == 4 else 0.0
     weighted = sample_weight.shape[0] > 0
+    r = resp[k]
+    rows = kr[k]
+    grk = out[ko]
     t = 0.0
     for j in range(n):
         v = r[j] * sample_weight[a + rows[j]] if weighted else r[j]
         t += v
-        grk[j] = v if v >= tiny else 0.0
+        grk[start + j] = v if v >= tiny else 0.0
     return t
 
 
 @jit(reductions=True)
-def _add_nk(r, rows, n, nb, sample_weight, a, grk, fill, k, itemsize, nk):
+def _add_nk(resp, kr, kn, k, nb, sample_weight, a, gr, fill, itemsize, nk):
     """Add component ``k``'s block to ``nk``; return its kept rows, or -1 when it is done.
 
-    Compact responsibilities (``n >= 0``, rows already in the buffer) are weighed
-    into ``grk`` and the buffer advanced: nothing is left to do. Dense ones are
+    Compact responsibilities (``kn[k] >= 0``, rows already in the buffer) are
+    weighed into ``gr[k]`` and the buffer advanced: nothing is left to do. Dense ones are
     multiplied by the sample weights in place (:func:`_weigh`); -1 when they are
     all 0, else how many are kept, for :func:`_full_stats_into`.
     """
+    n = kn[k]
     if n >= 0:
-        t = _kept_resp(r, rows, n, sample_weight, a, grk[fill[k] :])
+        t = _kept_resp(resp, kr, k, n, sample_weight, a, gr, k, fill[k])
         if t != 0.0:
             nk[k] += t
             fill[k] += n
         return -1
-    t, kept = _weigh(r, nb, sample_weight, a, itemsize)
+    t, kept = _weigh(resp, k, nb, sample_weight, a, itemsize)
     if t == 0.0:
         return -1
     nk[k] += t
@@ -440,7 +443,7 @@ def accumulate_full_T(
         if small and kn[k] < 0:  # dense, one pass (gathering rows would not pay)
             nk[k] += _small_stats(XT, nb, sample_weight, a, shift[k], resp[k], sx[k], sxx[k])
             continue
-        kept = _add_nk(resp[k], kr[k], kn[k], nb, sample_weight, a, gr[k], fill, k, rT.itemsize, nk)
+        kept = _add_nk(resp, kr, kn, k, nb, sample_weight, a, gr, fill, rT.itemsize, nk)
         if kept >= 0:
             _full_stats_into(
                 XT, nb, resp[k], kept, shift[k], rT, dT, rd, rows, gd, gr, fill, k, sx[k], sxx[k]
@@ -457,7 +460,7 @@ def accumulate_tied_T(
         if small and kn[k] < 0:  # dense, one pass (gathering rows would not pay)
             nk[k] += _small_stats(XT, nb, sample_weight, a, shift[k], resp[k], sx[k], sxx)
             continue
-        kept = _add_nk(resp[k], kr[k], kn[k], nb, sample_weight, a, gr[k], fill, k, rT.itemsize, nk)
+        kept = _add_nk(resp, kr, kn, k, nb, sample_weight, a, gr, fill, rT.itemsize, nk)
         if kept >= 0:
             _full_stats_into(
                 XT, nb, resp[k], kept, shift[k], rT, dT, rd, rows, gd, gr, fill, k, sx[k], sxx
@@ -465,104 +468,154 @@ def accumulate_tied_T(
 
 
 @jit(reductions=True)
-def _diag_stats_rows(X, a, rows, n, rT, shift, sx, sxx_diag):
-    """``sx``, ``sxx_diag`` from the rows ``a + rows[:n]`` of ``X`` (row-major, gathered).
+def _diag_sums_64(X, a, kr, kk, n, rT, shift, sx, sxx, k):
+    """``sx[k]``, ``sxx[k]`` from the float64 rows ``a + kr[kk, :n]`` of ``X`` (gathered).
 
-    The inner loop runs over the features of one row, so it vectorises without a
-    gather; differences are rounded to the dtype of ``X`` as in the dense path.
+    ``rT[0, :n]`` are their responsibilities. The inner loop runs over the
+    features of one row, so it vectorises without a gather. Callers choose
+    between this and :func:`_diag_sums_32` themselves: a branch inside a kernel
+    keeps the reference counts of its array arguments, two atomic operations
+    each per call (see :func:`~fastgmm._kernels._blocked._scaled_sq`).
     """
-    T = type(X[0, 0])
     n_features = X.shape[1]
+    rows = kr[kk]
+    rt = rT[0]
+    mu = shift[k]
+    s1 = sx[k]
+    s2 = sxx[k]
     for j in range(n):
-        xi = X[a + rows[j]]
-        r = rT[j]
+        i = a + rows[j]
+        r = rt[j]
         for m in range(n_features):
-            v = T(xi[m] - shift[m])
+            v = X[i, m] - mu[m]
             w = r * v
-            sx[m] += w
-            sxx_diag[m] += w * v
+            s1[m] += w
+            s2[m] += w * v
 
 
 @jit(reductions=True)
-def _diag_stats_into(X, a, XT, nb, r, kept, shift, rT, rows, sx, sxx_diag):
-    """``sx[m] += sum_i r_i d_im``, ``sxx_diag[m] += sum_i r_i d_im^2`` (``d = x - shift``).
+def _diag_sums_32(X, a, kr, kk, n, rT, shift, acc, sx, sxx, k):
+    """As :func:`_diag_sums_64` for float32 rows: block sums in float32, added in float64.
 
-    Rows ``a .. a + nb`` of ``X`` are the block (``XT`` its transpose). Uses only
-    the rows with non-zero responsibility when they are at most
-    :data:`SPARSE_FRACTION_DIAG` of the block (``kept`` of them, from :func:`_weigh`;
-    read from ``X`` row by row).
+    Rows are centred as in the dense path (``(x - hi) - lo``,
+    :func:`~fastgmm._kernels._blocked.split_mean`) and summed over the block in
+    float32, eight lanes wide, in ``acc[0]`` and ``acc[1]`` (``acc[2]``,
+    ``acc[3]`` hold ``hi`` and ``lo``), as the dense path sums over its block.
+    Rounding each difference through float64 and adding every row in float64
+    took four conversions per value, and the float32 statistics cost as much as
+    float64's.
+    """
+    T = type(X[0, 0])
+    n_features = X.shape[1]
+    rows = kr[kk]
+    rt = rT[0]
+    mu = shift[k]
+    a1 = acc[0]
+    a2 = acc[1]
+    hi = acc[2]
+    lo = acc[3]
+    for m in range(n_features):
+        hi[m], lo[m] = split_mean(mu[m], T(0.0))
+        a1[m] = 0.0
+        a2[m] = 0.0
+    for j in range(n):
+        i = a + rows[j]
+        r = rt[j]
+        for m in range(n_features):
+            v = centred(X[i, m], hi[m], lo[m])
+            w = r * v
+            a1[m] += w
+            a2[m] += w * v
+    s1 = sx[k]
+    s2 = sxx[k]
+    for m in range(n_features):
+        s1[m] += a1[m]
+        s2[m] += a2[m]
+
+
+@jit(reductions=True)
+def _diag_stats_into(X, a, XT, nb, resp, k, kept, shift, rT, rows, acc, sx, sxx):
+    """``sx[k, m] += sum_i r_i d_im``, ``sxx[k, m] += sum_i r_i d_im^2`` (``d = x - shift[k]``).
+
+    ``r = resp[k]`` are the block's dense responsibilities; rows ``a .. a + nb``
+    of ``X`` are the block (``XT`` its transpose). Uses only the rows with
+    non-zero responsibility when they are at most :data:`SPARSE_FRACTION_DIAG`
+    of the block (``kept`` of them, from :func:`_weigh`; gathered into
+    ``rows[0]``, read from ``X`` row by row). ``rT`` (1, block) is scratch.
     """
     if kept <= SPARSE_FRACTION_DIAG * nb:
-        n = _rows_with_resp(r, nb, rT, rows)
-        _diag_stats_rows(X, a, rows, n, rT, shift, sx, sxx_diag)
+        n = _rows_with_resp(resp[k], nb, rT[0], rows[0])
+        if X.itemsize == 4:
+            _diag_sums_32(X, a, rows, 0, n, rT, shift, acc, sx, sxx, k)
+        else:
+            _diag_sums_64(X, a, rows, 0, n, rT, shift, sx, sxx, k)
         return
     T = type(XT[0, 0])
-    _copy_resp(r, nb, rT)
+    rt = rT[0]
+    _copy_resp(resp[k], nb, rt)
+    mu = shift[k]
+    s1 = sx[k]
+    s2 = sxx[k]
     for m in range(XT.shape[0]):
-        hi, lo = split_mean(shift[m], T(0.0))
+        hi, lo = split_mean(mu[m], T(0.0))
         xr = XT[m]
         t1 = T(0.0)
         t2 = T(0.0)
         for i in range(nb):
             v = centred(xr[i], hi, lo)
-            w = rT[i] * v
+            w = rt[i] * v
             t1 += w
             t2 += w * v
-        sx[m] += t1
-        sxx_diag[m] += t2
+        s1[m] += t1
+        s2[m] += t2
 
 
 @jit(reductions=True)
-def accumulate_diag_T(X, a, XT, nb, sample_weight, resp, kr, kn, shift, rT, rows, nk, sx, sxx):
+def accumulate_diag_T(X, a, XT, nb, sample_weight, resp, kr, kn, shift, rT, rows, acc, nk, sx, sxx):
     """As :func:`accumulate_full_T` with diagonal ``sxx`` (n_components, n_features).
 
     ``X`` is the whole data and ``a`` the block's first row (the sparse path reads
     rows of ``X``); ``sample_weight`` is indexed from ``a`` too. ``resp`` is laid
     out as :func:`~fastgmm._kernels._blocked_resp.resp_compact_T` leaves it: a compact
     component (``kn[k] >= 0``) adds only its kept rows ``kr[k, :kn[k]]``, read
-    from ``X`` (no pass over the block to find them).
+    from ``X`` (no pass over the block to find them). ``rT`` (1, block) and
+    ``acc`` (4, n_features) in the dtype of ``X`` and ``rows`` (1 or more, block)
+    integer are scratch.
     """
+    itemsize = rT.itemsize
     for k in range(shift.shape[0]):
-        # fmt: off
-        nk[k] += _component_diag_stats(
-            X, a, XT, nb, sample_weight, resp[k], kr[k], kn[k], shift[k], rT, rows, sx[k], sxx[k]
-        )
-        # fmt: on
-
-
-@jit(reductions=True)
-def _component_diag_stats(X, a, XT, nb, sample_weight, r, rows_k, n, shift, rT, rows, sx, sxx_diag):
-    """Add one component's ``sx``, ``sxx_diag`` for a block; return its ``nk`` (0: nothing added).
-
-    ``r`` is the component's row of responsibilities, compact (``n >= 0``
-    entries for the rows ``rows_k[:n]``) or dense (``n < 0``).
-    """
-    if n >= 0:
-        t = _kept_resp(r, rows_k, n, sample_weight, a, rT)
-        if t != 0.0:
-            _diag_stats_rows(X, a, rows_k, n, rT, shift, sx, sxx_diag)
-        return t
-    t, kept = _weigh(r, nb, sample_weight, a, rT.itemsize)
-    if t != 0.0:
-        _diag_stats_into(X, a, XT, nb, r, kept, shift, rT, rows, sx, sxx_diag)
-    return t
-
-
-@jit(reductions=True)
-def accumulate_spherical_T(X, a, XT, nb, sample_weight, resp, kr, kn, shift, rT, rows, nk, sx, sxx):
-    """As :func:`accumulate_diag_T` (compact rows too) with the trace ``sxx`` (n_components,)."""
-    sxx_diag = np.empty(XT.shape[0])
-    for k in range(shift.shape[0]):
-        sxx_diag[:] = 0.0
-        # fmt: off
-        t = _component_diag_stats(
-            X, a, XT, nb, sample_weight, resp[k], kr[k], kn[k], shift[k], rT, rows, sx[k], sxx_diag
-        )
-        # fmt: on
-        if t == 0.0:
-            continue
+        n = kn[k]
+        if n >= 0:
+            t = _kept_resp(resp, kr, k, n, sample_weight, a, rT, 0, 0)
+            if t != 0.0:
+                if X.itemsize == 4:
+                    _diag_sums_32(X, a, kr, k, n, rT, shift, acc, sx, sxx, k)
+                else:
+                    _diag_sums_64(X, a, kr, k, n, rT, shift, sx, sxx, k)
+        else:
+            t, kept = _weigh(resp, k, nb, sample_weight, a, itemsize)
+            if t != 0.0:
+                _diag_stats_into(X, a, XT, nb, resp, k, kept, shift, rT, rows, acc, sx, sxx)
         nk[k] += t
+
+
+@jit(reductions=True)
+def accumulate_spherical_T(
+    X, a, XT, nb, sample_weight, resp, kr, kn, shift, rT, rows, acc, nk, sx, sxx, sxx_diag
+):
+    """As :func:`accumulate_diag_T` (compact rows too) with the trace ``sxx`` (n_components,).
+
+    ``sxx_diag`` (n_components, n_features) float64 is scratch: the block's
+    diagonals, whose sums are added to ``sxx``.
+    """
+    sxx_diag[:] = 0.0
+    # fmt: off
+    accumulate_diag_T(
+        X, a, XT, nb, sample_weight, resp, kr, kn, shift, rT, rows, acc, nk, sx, sxx_diag
+    )
+    # fmt: on
+    for k in range(shift.shape[0]):
         t2 = 0.0
         for m in range(XT.shape[0]):
-            t2 += sxx_diag[m]
+            t2 += sxx_diag[k, m]
         sxx[k] += t2

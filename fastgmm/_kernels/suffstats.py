@@ -579,6 +579,10 @@ def _axis_pass(X, sample_weight, means, factor, const, hard, nk, sx, sxx):
     nbuf = min(block, n_samples)
     XT = np.empty((n_features, nbuf), X.dtype)
     sq = np.empty(nbuf, X.dtype)
+    rT = np.empty((1, nbuf), X.dtype)
+    acc = np.empty((4, n_features), X.dtype)
+    traces = sxx.ndim == 1  # spherical: the block's diagonals, summed per component
+    sxx_diag = np.empty((n_components, n_features) if traces else (0, 0))
     lpT = np.empty((n_components, nbuf), X.dtype)
     norm = np.empty(nbuf, X.dtype)
     s = np.empty(nbuf, X.dtype)
@@ -605,11 +609,12 @@ def _axis_pass(X, sample_weight, means, factor, const, hard, nk, sx, sxx):
         # fmt: off
         if sxx.ndim == 2:
             accumulate_diag_T(
-                X, a, XT, nb, sample_weight, lpT, kr, kn, means, sq, bits[0], nk, sx, sxx
+                X, a, XT, nb, sample_weight, lpT, kr, kn, means, rT, bits, acc, nk, sx, sxx
             )
         else:
             accumulate_spherical_T(
-                X, a, XT, nb, sample_weight, lpT, kr, kn, means, sq, bits[0], nk, sx, sxx
+                X, a, XT, nb, sample_weight, lpT, kr, kn, means, rT, bits, acc, nk, sx, sxx,
+                sxx_diag
             )
         # fmt: on
     return total
