@@ -483,6 +483,19 @@ def centred(x, hi, lo):
     return _minus_lo(x - hi, lo)
 
 
+@jit
+def const_minus_half(hi, lo, s):
+    """``c - s / 2`` for a log-density constant ``c = hi + lo`` split by :func:`split_mean`.
+
+    Formed as ``-((s / 2 - hi) - lo)``, in the type of ``hi`` (the log-densities'):
+    float32 rows stay float32, where ``c - s / 2`` with the float64 ``c`` cost two
+    conversions per value. float64 has the bits of ``c - s / 2`` (``s / 2`` is
+    exact and ``lo`` is 0).
+    """
+    T = type(hi)
+    return -centred(T(0.5) * T(s), hi, lo)
+
+
 def scaled_centred(x, hi, lo, p, q):
     """``((x - hi) - lo) * p``, formed as ``fma(x - hi, p, q)`` for float32 (``q = -lo * p``).
 
@@ -565,12 +578,13 @@ def _log_prob_two(XT, nb, mean, U, c, row):
     h0, l0 = split_mean(mean[0], z)
     h1, l1 = split_mean(mean[1], z)
     u00, u01, u11 = U[0, 0], U[0, 1], U[1, 1]
+    c_hi, c_lo = split_mean(c, type(row[0])(0.0))
     for i in range(nb):
         d0 = centred(x0[i], h0, l0)
         d1 = centred(x1[i], h1, l1)
         y0 = u00 * d0
         y1 = u01 * d0 + u11 * d1
-        row[i] = c - 0.5 * (y0 * y0 + y1 * y1)
+        row[i] = const_minus_half(c_hi, c_lo, y0 * y0 + y1 * y1)
 
 
 @jit(reductions=True)
@@ -592,6 +606,7 @@ def _log_prob_small(XT, nb, mean, U, c, row):
     h2, l2 = split_mean(mean[min(2, last)], z)
     u00, u01, u02 = U[0, 0], _entry(U, 0, 1), _entry(U, 0, 2)
     u11, u12, u22 = _entry(U, 1, 1), _entry(U, 1, 2), _entry(U, 2, 2)
+    c_hi, c_lo = split_mean(c, type(row[0])(0.0))
     for i in range(nb):
         d0 = centred(x0[i], h0, l0)
         d1 = centred(x1[i], h1, l1)
@@ -599,7 +614,7 @@ def _log_prob_small(XT, nb, mean, U, c, row):
         y0 = u00 * d0
         y1 = u01 * d0 + u11 * d1
         y2 = (u02 * d0 + u12 * d1) + u22 * d2
-        row[i] = c - 0.5 * ((y0 * y0 + y1 * y1) + y2 * y2)
+        row[i] = const_minus_half(c_hi, c_lo, (y0 * y0 + y1 * y1) + y2 * y2)
 
 
 @jit(reductions=True)
@@ -619,9 +634,9 @@ def log_prob_full_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq):
         _centre(XT, nb, means[k], dT)
         _tri_sq(dT, nb, precisions_chol[k], y, sq)
         row = lpT[k]
-        c = const[k]
+        c_hi, c_lo = split_mean(const[k], type(row[0])(0.0))
         for i in range(nb):
-            row[i] = c - 0.5 * sq[i]
+            row[i] = const_minus_half(c_hi, c_lo, sq[i])
 
 
 @jit(reductions=True)
@@ -635,9 +650,9 @@ def log_prob_tied_T(XT, nb, means, precisions_chol, const, lpT, dT, y, sq):
         _centre(XT, nb, means[k], dT)
         _tri_sq(dT, nb, precisions_chol, y, sq)
         row = lpT[k]
-        c = const[k]
+        c_hi, c_lo = split_mean(const[k], type(row[0])(0.0))
         for i in range(nb):
-            row[i] = c - 0.5 * sq[i]
+            row[i] = const_minus_half(c_hi, c_lo, sq[i])
 
 
 @jit(reductions=True)
@@ -693,9 +708,9 @@ def log_prob_diag_T(XT, nb, means, precisions_chol, const, lpT, sq):
     sq2 = sq.reshape((1, sq.shape[0]))
     for k in range(means.shape[0]):
         _scaled_sq(XT, nb, means, k, precisions_chol, k, sq2, 0)
-        c = const[k]
+        c_hi, c_lo = split_mean(const[k], type(lpT[0, 0])(0.0))
         for i in range(nb):
-            lpT[k, i] = c - 0.5 * sq[i]
+            lpT[k, i] = const_minus_half(c_hi, c_lo, sq[i])
 
 
 @jit(reductions=True)

@@ -21,6 +21,8 @@ from ._blocked import (
     _scaled_sq,
     _tri_sq,
     _tri_sq_at,
+    const_minus_half,
+    split_mean,
 )
 from ._blocked_stats import SPARSE_FRACTION
 from ._jit import jit
@@ -178,17 +180,18 @@ def _log_prob_pruned_one(XT, nb, mean, U, c, h_lo, best, row, dT, y, sq, rows, g
     or -1 when the whole block went through the triangular product (``row[:nb]``,
     centred rows in ``dT``).
     """
+    c_hi, c_lo = split_mean(c, type(row[0])(0.0))
     if _kept_flags(row, nb, c, h_lo, best, flags) > SPARSE_FRACTION * nb:  # dense: no compaction
         _centre(XT, nb, mean, dT)
         _tri_sq(dT, nb, U, y, sq)
         for i in range(nb):
-            row[i] = c - 0.5 * sq[i]
+            row[i] = const_minus_half(c_hi, c_lo, sq[i])
         return -1
     n = _rows_from_flags(flags, nb, rows)
     _centre_rows(XT, rows, n, mean, gd, start)
     _tri_sq_at(gd, start, n, U, y, sq)
     for j in range(n):
-        row[j] = c - 0.5 * sq[j]
+        row[j] = const_minus_half(c_hi, c_lo, sq[j])
     return n
 
 
