@@ -312,16 +312,18 @@ def _resp_single(lpT, kr, kn, nb, sample_weight, a, norm, s, arg):
     and get ``s[i] = 0``. Leaves every row compact; ``arg`` is integer scratch.
     """
     lim = flush_below(norm)
+    top_k = arg.view(np.int32)  # 32-bit: as many lanes as float32 rows
     for i in range(nb):
-        arg[i] = 0
+        top_k[i] = 0
     for k in range(1, lpT.shape[0]):  # the one survivor (row 0 if none survives)
         row = lpT[k]
+        kk = np.int32(k)
         for i in range(nb):
-            arg[i] = k if row[i] - norm[i] >= lim else arg[i]
+            top_k[i] = kk if row[i] - norm[i] >= lim else top_k[i]
     for k in range(lpT.shape[0]):
         kn[k] = 0
     for i in range(nb):
-        c = arg[i]
+        c = top_k[i]
         top = lpT[c, i] - norm[i] >= lim
         s[i] = 1.0 if top else 0.0
         if top:
