@@ -534,25 +534,35 @@ def _diag_sums_32(X, a, kr, kk, n, rT, shift, acc, sx, sxx, k):
 
 
 @jit(reductions=True)
-def _diag_stats_into(X, a, XT, nb, resp, k, kept, shift, rT, rows, acc, sx, sxx):
-    """``sx[k, m] += sum_i r_i d_im``, ``sxx[k, m] += sum_i r_i d_im^2`` (``d = x - shift[k]``).
+def _diag_rows_with_resp(X, a, nb, resp, k, shift, rT, rows, acc, sx, sxx):
+    """``sx[k]``, ``sxx[k]`` from the block's rows (from row ``a`` of ``X``) kept in ``resp[k]``.
 
-    ``r = resp[k]`` are the block's dense responsibilities; rows ``a .. a + nb``
-    of ``X`` are the block (``XT`` its transpose). Uses only the rows with
-    non-zero responsibility when they are at most :data:`SPARSE_FRACTION_DIAG`
-    of the block (``kept`` of them, from :func:`_weigh`; gathered into
-    ``rows[0]``, read from ``X`` row by row). ``rT`` (1, block) is scratch.
+    A dense row of responsibilities with few non-zero entries (at most
+    :data:`SPARSE_FRACTION_DIAG` of the block): those rows are gathered into
+    ``rows[0]`` (:func:`_rows_with_resp`) and read from ``X`` row by row.
     """
-    if kept <= SPARSE_FRACTION_DIAG * nb:
-        n = _rows_with_resp(resp[k], nb, rT[0], rows[0])
-        if X.itemsize == 4:
-            _diag_sums_32(X, a, rows, 0, n, rT, shift, acc, sx, sxx, k)
-        else:
-            _diag_sums_64(X, a, rows, 0, n, rT, shift, sx, sxx, k)
-        return
+    n = _rows_with_resp(resp[k], nb, rT[0], rows[0])
+    if X.itemsize == 4:
+        _diag_sums_32(X, a, rows, 0, n, rT, shift, acc, sx, sxx, k)
+    else:
+        _diag_sums_64(X, a, rows, 0, n, rT, shift, sx, sxx, k)
+
+
+@jit(reductions=True)
+def _diag_dense_sums(XT, nb, resp, k, shift, rT, sx, sxx):
+    """``sx[k, m] += sum_i r_i d_im``, ``sxx[k, m] += sum_i r_i d_im^2`` over the block ``XT``.
+
+    ``d = x - shift[k]`` and ``r = resp[k]`` (dense, flushed as in :func:`_copy_resp`
+    into the scratch ``rT[0]``); the sums over the block run in the dtype of
+    ``XT``. A branch-free leaf (see :func:`_diag_sums_64`).
+    """
     T = type(XT[0, 0])
+    tiny = FLUSH_RESP_32 if rT.itemsize == 4 else 0.0
+    r = resp[k]
     rt = rT[0]
-    _copy_resp(resp[k], nb, rt)
+    for i in range(nb):
+        v = r[i]
+        rt[i] = v if v >= tiny else 0.0
     mu = shift[k]
     s1 = sx[k]
     s2 = sxx[k]
@@ -594,8 +604,12 @@ def accumulate_diag_T(X, a, XT, nb, sample_weight, resp, kr, kn, shift, rT, rows
                     _diag_sums_64(X, a, kr, k, n, rT, shift, sx, sxx, k)
         else:
             t, kept = _weigh(resp, k, nb, sample_weight, a, itemsize)
-            if t != 0.0:
-                _diag_stats_into(X, a, XT, nb, resp, k, kept, shift, rT, rows, acc, sx, sxx)
+            if t == 0.0:
+                pass
+            elif kept <= SPARSE_FRACTION_DIAG * nb:
+                _diag_rows_with_resp(X, a, nb, resp, k, shift, rT, rows, acc, sx, sxx)
+            else:
+                _diag_dense_sums(XT, nb, resp, k, shift, rT, sx, sxx)
         nk[k] += t
 
 
