@@ -604,12 +604,11 @@ def accumulate_diag_T(X, a, XT, nb, sample_weight, resp, kr, kn, shift, rT, rows
                     _diag_sums_64(X, a, kr, k, n, rT, shift, sx, sxx, k)
         else:
             t, kept = _weigh(resp, k, nb, sample_weight, a, itemsize)
-            if t == 0.0:
-                pass
-            elif kept <= SPARSE_FRACTION_DIAG * nb:
-                _diag_rows_with_resp(X, a, nb, resp, k, shift, rT, rows, acc, sx, sxx)
-            else:
-                _diag_dense_sums(XT, nb, resp, k, shift, rT, sx, sxx)
+            if t != 0.0:
+                if kept <= SPARSE_FRACTION_DIAG * nb:
+                    _diag_rows_with_resp(X, a, nb, resp, k, shift, rT, rows, acc, sx, sxx)
+                else:
+                    _diag_dense_sums(XT, nb, resp, k, shift, rT, sx, sxx)
         nk[k] += t
 
 
